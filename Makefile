@@ -1,0 +1,41 @@
+# Two commands for a newcomer: `make run` and `make test`.
+# Both install whatever is missing: Debian packages, the virtualenv, Python packages.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+DEBIAN_PACKAGES := fonts-wqy-zenhei gettext
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test deps debian-deps migrate seed chronograph worker clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+debian-deps:
+	@bash scripts/ensure-debian-packages $(DEBIAN_PACKAGES)
+
+deps: debian-deps $(STAMP)
+
+migrate: deps
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	$(PY) manage.py migrate --noinput -v 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@bash scripts/run-platform $(HOST) $(PORT)
+
+test: deps
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

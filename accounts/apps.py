@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("账户与单位")
+
+    def ready(self):
+        from accounts import rules  # noqa: F401  (registers the permission rules)

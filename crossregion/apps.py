@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrossregionConfig(AppConfig):
+    name = "crossregion"
+    verbose_name = _("跨区域评标")
