@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 from audit.chain import StoredEvent, Verdict, verify_events
 from audit.models import AuditEvent
@@ -17,8 +19,6 @@ def iter_stored_events(batch_size: int = 5000) -> Iterator[StoredEvent]:
     """Rows in sequence order, fetched in keyset pages (no long-lived server cursor needed)."""
     table = AuditEvent._meta.db_table
     last = 0
-    converter = connection.ops.convert_datetimefield_value
-    datetime_field = AuditEvent._meta.get_field("occurred_at")
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -29,8 +29,10 @@ def iter_stored_events(batch_size: int = 5000) -> Iterator[StoredEvent]:
             return
         for row in rows:
             occurred_at = row[4]
-            if not hasattr(occurred_at, "tzinfo") or occurred_at.tzinfo is None:
-                occurred_at = converter(occurred_at, None, connection)
+            if isinstance(occurred_at, str):  # SQLite hands back text from a raw cursor
+                occurred_at = parse_datetime(occurred_at)
+            if occurred_at.tzinfo is None:
+                occurred_at = occurred_at.replace(tzinfo=UTC)
             yield StoredEvent(
                 seq=row[0],
                 prev_hash=row[1],
