@@ -7,6 +7,8 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("time/", views.server_time, name="server_time"),
+    path("accounts/", include("accounts.urls")),
+    path("tenders/", include("tendering.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -6,17 +6,7 @@ from django.views.decorators.cache import never_cache
 
 
 def home(request):
-    return redirect("tendering:announcements") if _has_tendering() else JsonResponse({"platform": "ok"})
-
-
-def _has_tendering():
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse("tendering:announcements")
-    except NoReverseMatch:
-        return False
-    return True
+    return redirect("tendering:announcements")
 
 
 @never_cache
