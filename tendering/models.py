@@ -75,6 +75,7 @@ class Tender(models.Model):
     review_reason = models.TextField(_("审核意见"), blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     cancelled_reason = models.TextField(_("终止原因"), blank=True)
+    cancelled_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -148,6 +149,7 @@ class Lot(models.Model):
     state = FSMField(_("状态"), default=LotState.DRAFT, choices=LotState.choices)
     suspended_from = models.CharField(_("暂停前状态"), max_length=16, blank=True, choices=LotState.choices)
     state_reason = models.TextField(_("状态说明"), blank=True)
+    state_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["tender", "number"]
@@ -336,6 +338,8 @@ class Objection(models.Model):
     answer = models.TextField(_("答复"), blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    # Set once by the chronograph when the answer is late, so the overdue report is made once.
+    overdue_reported_at = models.DateTimeField(_("逾期报告时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["raised_at"]
@@ -346,6 +350,7 @@ class Objection(models.Model):
 
 
 class InvitationStatus(models.TextChoices):
+    DRAFT = "draft", _("待发出")
     SENT = "sent", _("已发出")
     ACCEPTED = "accepted", _("已接受")
     DECLINED = "declined", _("已谢绝")
@@ -358,7 +363,7 @@ class Invitation(models.Model):
     tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="invitations")
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="invitations")
     criteria = models.JSONField(_("选择条件"), default=dict)
-    status = models.CharField(_("状态"), max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.SENT)
+    status = models.CharField(_("状态"), max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.DRAFT)
     sent_at = models.DateTimeField(_("发出时间"), null=True, blank=True)
     replied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
@@ -366,3 +371,11 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["tender", "organisation__name"]
         constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="one_invitation_per_bidder")]
+
+
+class CodeSequence(models.Model):
+    """The last number handed out for a code prefix (e.g. tender codes "441900-2026-"). Locked
+    row by row, so two tenders created at once never get the same code."""
+
+    prefix = models.CharField(max_length=40, unique=True)
+    last = models.PositiveIntegerField(default=0)
