@@ -27,6 +27,9 @@ migrate: deps
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 	$(PY) manage.py migrate --noinput -v 0
 
+# The demo world is a sandbox: its tender runs its statutory periods accelerated.
+seed run: export PLATFORM_SANDBOX ?= 1
+
 seed: migrate
 	$(PY) manage.py seed_demo
 
