@@ -9,9 +9,18 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {char: index for index, char in enumerate(ALPHABET)}
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
 
+# Why a code is refused. Callers translate these into the user's language (this module has no i18n).
+WRONG_LENGTH = "length"
+FORBIDDEN_CHARACTER = "character"
+DIVISION_NOT_DIGITS = "division"
+WRONG_CHECK_CHARACTER = "check"
+
 
 class CreditCodeError(ValueError):
-    pass
+    def __init__(self, reason: str, message: str, **details):
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 def check_character(first17: str) -> str:
@@ -20,22 +29,27 @@ def check_character(first17: str) -> str:
 
 
 def normalise(code: str) -> str:
-    return (code or "").strip().upper()
+    """Codes are written in capitals; users type them with spaces and in lower case."""
+    return (code or "").strip().replace(" ", "").upper()
 
 
 def validate(code: str) -> str:
     """Return the normalised code, or raise CreditCodeError saying what is wrong."""
     code = normalise(code)
     if len(code) != 18:
-        raise CreditCodeError(f"must be 18 characters, got {len(code)}")
+        raise CreditCodeError(WRONG_LENGTH, f"must be 18 characters, got {len(code)}", length=len(code))
     bad = [char for char in code if char not in _VALUE]
     if bad:
-        raise CreditCodeError(f"character {bad[0]!r} is not allowed (I, O, Z, S, V are never used)")
+        raise CreditCodeError(
+            FORBIDDEN_CHARACTER, f"character {bad[0]!r} is not allowed (I, O, Z, S, V are never used)", char=bad[0]
+        )
     if not code[2:8].isdigit():
-        raise CreditCodeError("characters 3–8 must be the administrative division code (digits)")
+        raise CreditCodeError(DIVISION_NOT_DIGITS, "characters 3-8 must be the administrative division code (digits)")
     expected = check_character(code[:17])
     if code[17] != expected:
-        raise CreditCodeError(f"check character is {code[17]!r}, expected {expected!r}")
+        raise CreditCodeError(
+            WRONG_CHECK_CHARACTER, f"check character is {code[17]!r}, expected {expected!r}", got=code[17], expected=expected
+        )
     return code
 
 
@@ -45,6 +59,11 @@ def is_valid(code: str) -> bool:
     except CreditCodeError:
         return False
     return True
+
+
+def division(code: str) -> str:
+    """The administrative division (行政区划代码) of the registration authority: characters 3-8."""
+    return validate(code)[2:8]
 
 
 def complete(first17: str) -> str:
