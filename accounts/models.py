@@ -1,17 +1,30 @@
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from accounts import credit_code
+
+
+def credit_code_problem(exc: credit_code.CreditCodeError) -> str:
+    """What is wrong with a credit code, in the user's language."""
+    if exc.reason == credit_code.WRONG_LENGTH:
+        return gettext("应为18位，实际为%(length)s位") % exc.details
+    if exc.reason == credit_code.FORBIDDEN_CHARACTER:
+        return gettext("不能包含字符“%(char)s”（代码中不使用 I、O、Z、S、V）") % exc.details
+    if exc.reason == credit_code.DIVISION_NOT_DIGITS:
+        return gettext("第3至8位应为行政区划代码（数字）")
+    return gettext("校验码应为“%(expected)s”，实际为“%(got)s”，请核对") % exc.details
 
 
 def validate_credit_code(value: str) -> None:
     try:
         credit_code.validate(value)
     except credit_code.CreditCodeError as exc:
-        raise ValidationError(_("统一社会信用代码无效：%(reason)s"), params={"reason": str(exc)}, code="credit_code")
+        raise ValidationError(
+            _("统一社会信用代码无效：%(reason)s"), params={"reason": credit_code_problem(exc)}, code="credit_code"
+        ) from exc
 
 
 class OrganisationKind(models.TextChoices):
@@ -108,7 +121,7 @@ class OrganisationChange(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="changes")
     data = models.JSONField(_("变更内容"))
-    status = models.CharField(_("状态"), max_length=16, choices=ChangeStatus.choices, default=ChangeStatus.PENDING)
+    status = FSMField(_("状态"), max_length=16, choices=ChangeStatus.choices, default=ChangeStatus.PENDING)
     requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     reviewed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -124,6 +137,29 @@ class OrganisationChange(models.Model):
         ]
         verbose_name = _("单位信息变更")
         verbose_name_plural = _("单位信息变更")
+
+    def __str__(self):
+        return f"{self.organisation} #{self.pk}"
+
+    def get_state_label(self, value):
+        return ChangeStatus(value).label
+
+    def changed_fields(self) -> list[tuple[str, str, object, object]]:
+        """(field, label, value in force, proposed value) for each field the change touches."""
+        rows = []
+        for field in VERIFIED_FIELDS:
+            if field in self.data:
+                label = Organisation._meta.get_field(field).verbose_name
+                rows.append((field, label, getattr(self.organisation, field), self.data[field]))
+        return rows
+
+    @transition(field=status, source=ChangeStatus.PENDING, target=ChangeStatus.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=ChangeStatus.PENDING, target=ChangeStatus.REJECTED)
+    def reject(self):
+        pass
 
 
 class Role(models.TextChoices):
@@ -143,6 +179,8 @@ class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, verbose_name=_("单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, blank=True)
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    # An organisation's administrator (单位管理员) adds and disables its other users.
+    is_org_admin = models.BooleanField(_("单位管理员"), default=False)
 
     class Meta:
         verbose_name = _("用户")
