@@ -1,0 +1,316 @@
+"""Benchmark of the audit chain: `python -m bench.audit [--events N] [--verify-events M]`.
+
+(a) Appends: W writer threads (each its own connection, one transaction per event, the real
+    `record_event`) against the same rows inserted plainly into a look-alike table (same columns
+    and indexes, no lock, no head lookup, no chaining). Target on PostgreSQL: chained/plain >= 0.5.
+(b) Verification: a chain of M events is built quickly (precomputed rows from the real chain
+    functions, bulk-inserted; the triggers allow inserts) and checked with the real
+    `audit.selectors.verify_chain`, against bare SHA-256 over the same stored body bytes read
+    from the database in the same run. Target: verify/baseline >= 0.3.
+
+Runs on a throwaway database: a temporary SQLite file, or, when DATABASE_URL is set, a
+PostgreSQL database `etender_bench` on that server, created and dropped here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DB = "etender_bench"
+
+
+# ---------------------------------------------------------------- throwaway database
+def _pg_admin(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+
+
+def prepare_database() -> dict:
+    """Point the settings at a fresh database before Django starts; return how to drop it."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        bench_url = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
+        with _pg_admin(url) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {BENCH_DB}")
+        os.environ["DATABASE_URL"] = bench_url
+        return {"vendor": "postgresql", "url": url}
+    data_dir = tempfile.mkdtemp(prefix="etender-bench-")
+    os.environ["PLATFORM_DATA_DIR"] = data_dir
+    return {"vendor": "sqlite", "dir": data_dir}
+
+
+def drop_database(place: dict) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    if place["vendor"] == "postgresql":
+        with _pg_admin(place["url"]) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    else:
+        import shutil
+
+        shutil.rmtree(place["dir"], ignore_errors=True)
+
+
+# ---------------------------------------------------------------- (a) appends
+def _plain_model():
+    """A table with the audit table's columns and indexes, and nothing else (no triggers)."""
+    from django.db import models
+
+    from audit.models import AuditEvent
+
+    attrs = {"__module__": __name__, "Meta": type("Meta", (), {"app_label": "bench", "db_table": "bench_plain_event"})}
+    for field in AuditEvent._meta.local_fields:
+        attrs[field.name] = field.clone()
+    return type("PlainEvent", (models.Model,), attrs)
+
+
+def _actor(n):
+    from audit.actor import Actor
+
+    return Actor(user_id=1000 + n, name=f"投标人{n}", role="bidder", organisation_id=n, ip=f"192.0.2.{n + 1}")
+
+
+def _payload(n, i):
+    return {"lot": f"第{n}标段", "round": i, "price_fen": 123_456_700 + i, "note": "远程解密完成"}
+
+
+def _run_writers(writers: int, each: int, append_one) -> float:
+    """Start W threads at once; each appends `each` events, one transaction per event."""
+    from django.db import connection
+
+    start = threading.Barrier(writers + 1)
+    errors = []
+
+    def work(n):
+        try:
+            connection.ensure_connection()
+            start.wait()
+            for i in range(each):
+                append_one(n, i)
+        except Exception as error:  # noqa: BLE001 — reported below
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise SystemExit(f"writer failed: {errors[0]}")
+    return elapsed
+
+
+def bench_appends(writers: int, events: int) -> dict:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from audit.chain import canonical_json
+    from audit.services import format_time, record_event
+
+    each = max(1, events // writers)
+    plain = _plain_model()
+    with connection.schema_editor() as editor:
+        editor.create_model(plain)
+
+    def chained(n, i):
+        with transaction.atomic():
+            record_event(by=_actor(n), action="bid.decrypt", object_type="bidding.bid", object_id=n * 100_000 + i,
+                         tender_id=n, payload=_payload(n, i))
+
+    def unchained(n, i):
+        # The same row, built the same way, but numbered per writer and with an unchained hash.
+        by, seq, now = _actor(n), 1 + n + i * writers, timezone.now()
+        body = canonical_json({
+            "v": 1, "seq": seq, "time": format_time(now),
+            "actor": {"id": by.user_id, "name": by.name, "role": by.role, "org": by.organisation_id},
+            "ip": by.ip, "action": "bid.decrypt", "object": {"type": "bidding.bid", "id": str(n * 100_000 + i)},
+            "tender": n, "payload": _payload(n, i),
+        })
+        with transaction.atomic():
+            plain.objects.create(
+                seq=seq, occurred_at=now, actor_id=by.user_id, actor_name=by.name, role=by.role,
+                organisation_id=by.organisation_id, ip=by.ip, action="bid.decrypt", object_type="bidding.bid",
+                object_id=str(n * 100_000 + i), tender_id=n, body=body, prev_hash="0" * 64,
+                hash=hashlib.sha256(body.encode()).hexdigest(),
+            )
+
+    # Warm both paths (connections, statement caches) before timing; plain first, then chained,
+    # so neither enjoys a table the other has already grown.
+    _run_writers(writers, 5, lambda n, i: unchained(n, 10**6 + i))
+    _run_writers(writers, 5, chained)
+    plain_s = _run_writers(writers, each, unchained)
+    chained_s = _run_writers(writers, each, chained)
+    total = writers * each
+    return {
+        "writers": writers,
+        "events": total,
+        "chained_per_s": round(total / chained_s, 1),
+        "plain_per_s": round(total / plain_s, 1),
+        "ratio": round(plain_s / chained_s, 3),
+    }
+
+
+# ---------------------------------------------------------------- (b) verification
+def _synthetic_rows(start_seq: int, prev_hash: str, count: int, batch: int = 10_000):
+    """Precomputed chain rows, exactly as `record_event` would store them, in batches."""
+    from datetime import UTC, datetime, timedelta
+
+    from audit.chain import canonical_json, chain_hash
+    from audit.services import format_time
+
+    base = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
+    rows = []
+    for seq in range(start_seq, start_seq + count):
+        n = seq % 97
+        when = base + timedelta(microseconds=seq * 1_234_567)
+        body = canonical_json({
+            "v": 1, "seq": seq, "time": format_time(when),
+            "actor": {"id": 1000 + n, "name": f"专家{n}", "role": "expert", "org": n},
+            "ip": f"198.51.100.{n}", "action": "evaluation.score", "object": {"type": "evaluation.score", "id": str(seq)},
+            "tender": seq // 1000, "payload": {"criterion": "技术方案", "points": seq % 100, "lot": f"第{n % 5}标段"},
+        })
+        digest = chain_hash(prev_hash, body)
+        rows.append((seq, when, 1000 + n, f"专家{n}", "expert", n, f"198.51.100.{n}", "evaluation.score",
+                     "evaluation.score", str(seq), seq // 1000, body, prev_hash, digest))
+        prev_hash = digest
+        if len(rows) == batch:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
+
+
+_INSERT_COLUMNS = ("seq, occurred_at, actor_id, actor_name, role, organisation_id, ip, action, object_type, "
+                   "object_id, tender_id, body, prev_hash, hash")
+
+
+def build_chain(total: int) -> tuple[int, float]:
+    """Extend the chain to `total` events; return how many were added and the seconds it took."""
+    from django.db import connection, transaction
+
+    from audit.chain import GENESIS_HASH
+    from audit.models import AuditEvent
+
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS_HASH)
+    missing = max(0, total - head[0])
+    table = AuditEvent._meta.db_table
+    began = time.perf_counter()
+    for rows in _synthetic_rows(head[0] + 1, head[1], missing):
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.connection.cursor() as raw, raw.copy(f"COPY {table} ({_INSERT_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                placeholders = ", ".join(["%s"] * 14)
+                with connection.cursor() as cursor:
+                    cursor.executemany(f"INSERT INTO {table} ({_INSERT_COLUMNS}) VALUES ({placeholders})",
+                                       [(r[0], r[1].replace(tzinfo=None), *r[2:]) for r in rows])
+    return missing, time.perf_counter() - began
+
+
+def _baseline_db_sha256(batch_size: int = 5000) -> tuple[int, float]:
+    """Read the same rows' stored body bytes from the database, page by page, and SHA-256 each."""
+    from django.db import connection
+
+    from audit.models import AuditEvent
+
+    table, sha256, last, count = AuditEvent._meta.db_table, hashlib.sha256, 0, 0
+    began = time.perf_counter()
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT seq, body FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s", [last, batch_size])
+            rows = cursor.fetchall()
+        if not rows:
+            break
+        for _seq, body in rows:
+            sha256(body.encode()).digest()
+        count += len(rows)
+        last = rows[-1][0]
+    return count, time.perf_counter() - began
+
+
+def _baseline_memory_sha256(sample: int = 200_000) -> tuple[int, float]:
+    from audit.models import AuditEvent
+
+    bodies = [b.encode() for b in AuditEvent.objects.order_by("seq").values_list("body", flat=True)[:sample]]
+    sha256 = hashlib.sha256
+    began = time.perf_counter()
+    for body in bodies:
+        sha256(body).digest()
+    return len(bodies), time.perf_counter() - began
+
+
+def bench_verify(total: int) -> dict:
+    from audit.selectors import verify_chain
+
+    added, build_s = build_chain(total)
+    _baseline_db_sha256()  # warm the cache so both reads see the same pages in memory
+    began = time.perf_counter()
+    verdict = verify_chain()
+    verify_s = time.perf_counter() - began
+    db_count, db_s = _baseline_db_sha256()
+    mem_count, mem_s = _baseline_memory_sha256()
+    if not verdict.ok:
+        raise SystemExit(f"chain does not verify: seq {verdict.bad_seq}: {verdict.reason}")
+    return {
+        "events": verdict.count,
+        "built": added,
+        "build_per_s": round(added / build_s, 1) if added else None,
+        "verify_per_s": round(verdict.count / verify_s, 1),
+        "verify_s": round(verify_s, 2),
+        "sha256_db_per_s": round(db_count / db_s, 1),
+        "sha256_memory_per_s": round(mem_count / mem_s, 1),
+        "ratio": round(db_s / verify_s * verdict.count / db_count, 3),
+        "head": verdict.head,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.audit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=4000, help="chained events appended in (a) (default 4000)")
+    parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads in (a) (default 8)")
+    parser.add_argument("--verify-events", type=int, default=1_000_000, help="chain length verified in (b)")
+    args = parser.parse_args(argv)
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    place = prepare_database()
+    try:
+        import django
+        from django.core.management import call_command
+        from django.db import connection
+
+        django.setup()
+        call_command("migrate", "audit", verbosity=0)  # only the audit table and its triggers
+        result = {"bench": "audit", "db": connection.vendor, "python": sys.version.split()[0]}
+        print(f"[a] {args.writers} writers, {args.events} events ...", file=sys.stderr)
+        result["append"] = bench_appends(args.writers, args.events)
+        print(f"    {result['append']}", file=sys.stderr)
+        print(f"[b] building and verifying a chain of {args.verify_events} events ...", file=sys.stderr)
+        result["verify"] = bench_verify(args.verify_events)
+        print(f"    {result['verify']}", file=sys.stderr)
+    finally:
+        drop_database(place)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
