@@ -57,3 +57,8 @@ def users_by_role(db):
 @pytest.fixture
 def visitor():
     return Actor(user_id=None, name="", role="", organisation_id=None, ip="198.51.100.7", user=None)
+
+
+@pytest.fixture(autouse=True)
+def _accounts_urls(settings):
+    settings.ROOT_URLCONF = "tests.accounts.urls"
