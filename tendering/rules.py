@@ -1,5 +1,6 @@
 """Who may do what with tenders. Every page, API endpoint and (later) WebSocket message of the
-tendering app checks one of these rules."""
+tendering app checks one of these rules. They decide *who*; `tendering/services.py` decides
+*when* (state and statutory deadlines)."""
 
 from accounts.permissions import acting_member, has_role, is_centre_staff, public, rule
 from tendering.models import TenderState
@@ -17,14 +18,37 @@ def is_insider(user, tender) -> bool:
     return is_owner(user, tender) or is_centre_staff(user) or has_role(user, "regulator")
 
 
+def is_registered(user, tender) -> bool:
+    """The user's organisation obtained the tender documents (获取招标文件)."""
+    return (
+        tender is not None
+        and user is not None
+        and user.organisation_id is not None
+        and tender.registrations.filter(organisation_id=user.organisation_id).exists()
+    )
+
+
 @rule("tendering.create_tender")
 def create_tender(user, obj):
-    return acting_member(user, "tenderer", "agency")
+    """A verified tenderer or agency. Given a project (or the tenderer organisation), a tenderer's
+    user may only create for its own organisation; an agency acts for any tenderer."""
+    if not acting_member(user, "tenderer", "agency"):
+        return False
+    tenderer_id = getattr(obj, "tenderer_id", None) or (obj.pk if obj is not None and hasattr(obj, "kind") else None)
+    if user.role == "tenderer" and tenderer_id is not None:
+        return tenderer_id == user.organisation_id
+    return True
 
 
 @rule("tendering.manage_tender")
 def manage_tender(user, tender):
     return is_owner(user, tender)
+
+
+@rule("tendering.cancel_tender")
+def cancel_tender(user, tender):
+    """The tenderer or its agency, or the centre (终止 on supervision)."""
+    return is_owner(user, tender) or is_centre_staff(user)
 
 
 @rule("tendering.review_tender")
@@ -51,3 +75,17 @@ def view_registrations(user, tender):
 def take_part(user, tender):
     """Register, download, ask, object, acknowledge: a verified bidder."""
     return acting_member(user, "bidder")
+
+
+@rule("tendering.reply_invitation")
+def reply_invitation(user, invitation):
+    return invitation is not None and acting_member(user, "bidder") and user.organisation_id == invitation.organisation_id
+
+
+@rule("tendering.download_document")
+def download_document(user, document):
+    """Insiders, and verified bidders that obtained the tender documents."""
+    if document is None:
+        return False
+    tender = document.tender
+    return is_insider(user, tender) or (acting_member(user, "bidder") and is_registered(user, tender))

@@ -1,0 +1,59 @@
+"""Clock-driven transitions (the Prozorro chronograph idea): one place computes what the clock
+moves along. Each step is a service call in its own transaction, so a second chronograph or a
+repeated tick finds nothing left to do (idempotent). It never keeps a late bid out: every deadline
+is also enforced by the services at request time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actor import Actor
+from bidding.selectors import count_valid_bids
+from config.errors import DomainError
+from tendering import services
+from tendering.models import Invitation, InvitationStatus, Lot, LotState, Objection, TenderState
+
+logger = logging.getLogger(__name__)
+MIN_BIDS = 3
+
+
+def _step(done: list, action: str, obj, call) -> None:
+    try:
+        call()
+    except (DomainError, PermissionDenied) as exc:  # someone else got there first, or not yet due
+        logger.info("chronograph skipped %s on %s: %s", action, obj, exc)
+        return
+    done.append({"action": action, "object": str(obj), "id": obj.pk})
+
+
+def tick(now: datetime | None = None) -> list[dict]:
+    """Move every tender along as far as `now` (default: server time) allows; returns what it did.
+
+    - published lots past the bid deadline are closed;
+    - closed lots with fewer than 3 valid bids fail (L28, R44), with the reason recorded;
+    - invitations past the reply deadline expire;
+    - objections whose answer is overdue are reported once (never resolved automatically).
+    """
+    now = now or timezone.now()
+    by = Actor.system("chronograph")
+    done: list[dict] = []
+    due = Lot.objects.filter(state=LotState.PUBLISHED, tender__state=TenderState.PUBLISHED, tender__bid_deadline__lte=now)
+    for lot in due.select_related("tender"):
+        _step(done, "lot.close", lot, lambda lot=lot: services.lot_close(by=by, lot=lot))
+    for lot in Lot.objects.filter(state=LotState.CLOSED).select_related("tender"):
+        bids = count_valid_bids(lot)
+        if bids < MIN_BIDS:
+            reason = _("有效投标人少于3个（%(count)s个），不予开标，依法重新招标（L28/R44）。") % {"count": bids}
+            _step(done, "lot.fail", lot, lambda lot=lot, reason=reason: services.lot_fail(by=by, lot=lot, reason=reason))
+    expired = Invitation.objects.filter(status=InvitationStatus.SENT, tender__invitation_reply_deadline__lt=now).select_related("tender", "organisation")
+    for invitation in expired:
+        _step(done, "invitation.expire", invitation, lambda i=invitation: services.invitation_expire(by=by, invitation=i))
+    overdue = Objection.objects.filter(answered_at__isnull=True, overdue_reported_at__isnull=True, answer_due__lt=now).select_related("tender")
+    for objection in overdue:
+        _step(done, "objection.overdue", objection, lambda o=objection: services.objection_report_overdue(by=by, objection=o))
+    return done
