@@ -1,4 +1,38 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tendering.views import bidder, public, review, workspace, workspace_actions
 
 app_name = "tendering"
-urlpatterns: list = []
+urlpatterns = [
+    # 公告 (public)
+    path("", public.announcements, name="announcements"),
+    path("<int:pk>/", public.detail, name="detail"),
+    # A verified bidder's actions
+    path("<int:pk>/register/", bidder.register, name="register"),
+    path("<int:pk>/questions/", bidder.ask, name="ask"),
+    path("<int:pk>/objections/", bidder.object_to, name="object"),
+    path("documents/<int:pk>/download/", bidder.download, name="download"),
+    path("clarifications/<int:pk>/acknowledge/", bidder.acknowledge, name="acknowledge"),
+    path("invitations/<int:pk>/reply/", bidder.reply_invitation, name="reply_invitation"),
+    # Tenderer / agency workspace
+    path("workspace/", workspace.tender_list, name="workspace"),
+    path("workspace/projects/new/", workspace.project_new, name="project_new"),
+    path("workspace/new/", workspace.tender_new, name="tender_new"),
+    path("workspace/<int:pk>/", workspace.manage, name="manage"),
+    path("workspace/<int:pk>/edit/", workspace.tender_edit, name="tender_edit"),
+    path("workspace/<int:pk>/lots/", workspace.lot_add, name="lot_add"),
+    path("workspace/lots/<int:pk>/", workspace.lot_edit, name="lot_edit"),
+    path("workspace/<int:pk>/documents/", workspace_actions.documents, name="documents"),
+    path("workspace/<int:pk>/invitees/", workspace_actions.invitees, name="invitees"),
+    path("workspace/<int:pk>/submit/", workspace_actions.submit, name="submit"),
+    path("workspace/<int:pk>/publish/", workspace_actions.publish, name="publish"),
+    path("workspace/<int:pk>/clarifications/new/", workspace_actions.clarification_new, name="clarification_new"),
+    path("workspace/<int:pk>/cancel/", workspace_actions.cancel, name="cancel"),
+    path("workspace/questions/<int:pk>/answer/", workspace_actions.question_answer, name="question_answer"),
+    path("workspace/objections/<int:pk>/answer/", workspace_actions.objection_answer, name="objection_answer"),
+    # Trading centre review
+    path("review/", review.queue, name="review_queue"),
+    path("review/<int:pk>/", review.review, name="review"),
+    path("review/<int:pk>/approve/", review.approve, name="approve"),
+    path("review/<int:pk>/return/", review.return_for_changes, name="return"),
+]

@@ -1,0 +1,73 @@
+"""公告: the public announcement list and the announcement detail page (which also carries the
+signed-in bidder's actions)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from accounts.permissions import can
+from tendering import periods, selectors
+from tendering.forms import AnnouncementFilterForm, ObjectionForm, QuestionForm
+from tendering.models import ClarificationAck, Invitation, InvitationStatus
+from tendering.views._common import tender_for, with_yuan
+
+PAGE_SIZE = 20
+
+
+def announcements(request):
+    form = AnnouncementFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tenders = selectors.public_announcements(
+        q=filters.get("q", ""),
+        state=filters.get("state", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    ).select_related("project", "tenderer").prefetch_related("lots")
+    page = Paginator(tenders, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tendering/announcements.html", {"form": form, "page": page})
+
+
+def _version_history(tender) -> dict[str, list]:
+    history = defaultdict(list)
+    for document in tender.documents.order_by("title", "-version"):
+        history[document.title].append(document)
+    return history
+
+
+def detail(request, pk: int):
+    tender = tender_for(request, pk, "tendering.view_tender")
+    user = request.user
+    history = _version_history(tender)
+    documents = list(selectors.current_documents(tender))
+    for document in documents:
+        document.older_versions = [old for old in history[document.title] if old.pk != document.pk]
+    context = {
+        "tender": tender,
+        "lots": with_yuan(tender.lots.all()),
+        "documents": documents,
+        "clarifications": selectors.clarifications_for(tender),
+        "questions": selectors.answered_questions(tender),
+        "objection_cutoff": periods.objection_cutoff(tender.bid_deadline, tender.accelerator) if tender.bid_deadline else None,
+        "is_owner": can(user, "tendering.manage_tender", tender),
+        "is_insider": can(user, "tendering.view_registrations", tender),
+        "is_bidder": can(user, "tendering.take_part", tender),
+    }
+    if user.is_authenticated:
+        # L22/E21: the selectors show an insider every registration, a bidder only its own and
+        # anyone else nothing, so this page never leaks who else obtained the documents.
+        context["registrations"] = selectors.registrations_visible_to(user, tender)
+        context["downloads"] = selectors.downloads_visible_to(user, tender)
+        context["objections"] = selectors.objections_visible_to(user, tender)
+    if context["is_bidder"]:
+        organisation = user.organisation
+        context["my_registration"] = next((r for r in context["registrations"] if r.organisation_id == organisation.pk), None)
+        context["acknowledged"] = set(
+            ClarificationAck.objects.filter(organisation=organisation, clarification__tender=tender).values_list("clarification_id", flat=True)
+        )
+        context["invitation"] = Invitation.objects.filter(tender=tender, organisation=organisation).exclude(status=InvitationStatus.DRAFT).first()
+        context["question_form"] = QuestionForm()
+        context["objection_form"] = ObjectionForm()
+    return render(request, "tendering/detail.html", context)

@@ -1,0 +1,168 @@
+"""The tenderer's and agency's workspace: its tenders by state, creating and editing a tender,
+and the page from which a tender is managed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import OrganisationKind
+from accounts.permissions import require
+from tendering import selectors, services
+from tendering.forms import (
+    AnswerForm,
+    DocumentUploadForm,
+    LotForm,
+    LotFormSet,
+    ProjectChoiceForm,
+    ProjectForm,
+    ReasonForm,
+    TenderForm,
+    fen_to_yuan,
+)
+from tendering.models import Lot, Project, TenderState
+from tendering.views._common import perform, tender_for, with_yuan
+
+try:  # the evaluation scheme module may not exist yet; the form then starts empty
+    from tendering.scheme import default_scheme
+except ImportError:  # pragma: no cover - depends on what the domain side has built
+    default_scheme = None
+
+
+def _projects_for(user):
+    # A tenderer picks among its own projects; an agency acts for any tenderer.
+    projects = Project.objects.select_related("tenderer")
+    if user.role == OrganisationKind.AGENCY:
+        return projects
+    return projects.filter(tenderer_id=user.organisation_id)
+
+
+@login_required
+def tender_list(request):
+    require(request.user, "tendering.create_tender")
+    tenders = selectors.tenders_for_workspace(request.user).select_related("project").prefetch_related("lots")
+    state = request.GET.get("state", "")
+    counts = {value: 0 for value in TenderState.values}
+    for value in tenders.values_list("state", flat=True):
+        counts[value] += 1
+    if state in TenderState.values:
+        tenders = tenders.filter(state=state)
+    tabs = [(value, label, counts[value]) for value, label in TenderState.choices]
+    return render(request, "tendering/workspace/list.html", {"tenders": tenders, "tabs": tabs, "state": state})
+
+
+@login_required
+def project_new(request):
+    require(request.user, "tendering.create_tender")
+    form = ProjectForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        tenderer = data.pop("tenderer", None) or request.user.organisation
+        ok, project = perform(request, services.project_create, form=form, tenderer=tenderer, **data)
+        if ok:
+            messages.success(request, _("工程项目已创建。"))
+            return redirect(f"{reverse('tendering:tender_new')}?project={project.pk}")
+    choice = ProjectChoiceForm(projects=_projects_for(request.user))
+    return render(request, "tendering/workspace/project_choice.html", {"form": form, "choice": choice})
+
+
+def _initial_scheme():
+    return default_scheme() if default_scheme else {}
+
+
+@login_required
+def tender_new(request):
+    require(request.user, "tendering.create_tender")
+    projects = _projects_for(request.user)
+    choice = ProjectChoiceForm(request.GET or None, projects=projects)
+    if not choice.is_valid():
+        return render(request, "tendering/workspace/project_choice.html", {"form": ProjectForm(user=request.user), "choice": choice})
+    project = choice.cleaned_data["project"]
+    form = TenderForm(request.POST or None, user=request.user, initial={"evaluation_scheme": _initial_scheme(), "accelerator": 1})
+    lots = LotFormSet(request.POST or None, prefix="lots")
+    if request.method == "POST" and form.is_valid() and lots.is_valid():
+        fields = form.service_fields()
+        if request.user.role == OrganisationKind.AGENCY:
+            fields["agency"] = request.user.organisation
+        ok, tender = perform(request, services.tender_create, form=form, project=project, lots=lots.lots(), **fields)
+        if ok:
+            messages.success(request, _("招标项目 %(code)s 已创建（草稿）。") % {"code": tender.code})
+            return redirect("tendering:manage", pk=tender.pk)
+    return render(request, "tendering/workspace/tender_form.html", {"form": form, "lots": lots, "project": project})
+
+
+@login_required
+def tender_edit(request, pk: int):
+    tender = tender_for(request, pk, "tendering.manage_tender")
+    if not tender.is_editable:
+        messages.error(request, _("只有草稿或已退回的招标项目可以修改。"))
+        return redirect("tendering:manage", pk=tender.pk)
+    initial = {name: getattr(tender, name) for name in TenderForm.base_fields}
+    form = TenderForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        ok, _tender = perform(request, services.tender_update, form=form, tender=tender, **form.service_fields())
+        if ok:
+            messages.success(request, _("已保存。"))
+            return redirect("tendering:manage", pk=tender.pk)
+    return render(request, "tendering/workspace/tender_form.html", {"form": form, "tender": tender, "project": tender.project})
+
+
+@login_required
+@require_POST
+def lot_add(request, pk: int):
+    tender = tender_for(request, pk, "tendering.manage_tender")
+    form = LotForm(request.POST, prefix="new-lot")
+    if not form.is_valid():
+        messages.error(request, _("标段信息有误：%(errors)s") % {"errors": _errors_text(form)})
+    elif perform(request, services.lot_add, tender=tender, **form.cleaned_data)[0]:
+        messages.success(request, _("已添加标段。"))
+    return redirect("tendering:manage", pk=tender.pk)
+
+
+@login_required
+@require_POST
+def lot_edit(request, pk: int):
+    lot = get_object_or_404(Lot, pk=pk)
+    tender = tender_for(request, lot.tender_id, "tendering.manage_tender")
+    form = LotForm(request.POST, prefix=f"lot-{lot.pk}")
+    if not form.is_valid():
+        messages.error(request, _("标段信息有误：%(errors)s") % {"errors": _errors_text(form)})
+    elif perform(request, services.lot_update, lot=lot, **form.cleaned_data)[0]:
+        messages.success(request, _("已保存标段。"))
+    return redirect("tendering:manage", pk=tender.pk)
+
+
+def _errors_text(form) -> str:
+    return "；".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+@login_required
+def manage(request, pk: int):
+    """Everything about one of the organisation's tenders, with the actions its state allows."""
+    tender = tender_for(request, pk, "tendering.manage_tender")
+    lots = with_yuan(tender.lots.all())
+    if tender.is_editable:
+        for lot in lots:
+            lot.form = LotForm(prefix=f"lot-{lot.pk}", initial={
+                "name": lot.name, "description": lot.description, "maximum_price_fen": fen_to_yuan(lot.maximum_price_fen)})
+    clarifications = tender.clarifications.prefetch_related("acks__organisation")
+    context = {
+        "tender": tender,
+        "lots": lots,
+        "new_lot_form": LotForm(prefix="new-lot"),
+        "documents": tender.documents.select_related("lot", "clarification").order_by("title", "-version"),
+        "upload_form": DocumentUploadForm(tender=tender),
+        "clarifications": clarifications,
+        "questions": tender.questions.all(),
+        "objections": selectors.objections_visible_to(request.user, tender),
+        "registrations": selectors.registrations_visible_to(request.user, tender).select_related("organisation"),
+        "downloads": selectors.downloads_visible_to(request.user, tender).select_related("document", "organisation"),
+        "invitations": tender.invitations.select_related("organisation"),
+        "answer_form": AnswerForm(),
+        "cancel_form": ReasonForm(),
+    }
+    return render(request, "tendering/workspace/manage.html", context)
