@@ -6,6 +6,7 @@ No tests here; the page tests import these fixtures."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from accounts import credit_code
 from accounts.models import Organisation, User
 from audit.actor import Actor
-from tendering import services
+from tendering import scheme, services
 
 _serial = itertools.count(700001)
 PASSWORD = "Pw-for-tests-2026"
@@ -89,3 +90,41 @@ def published_tender(world, **kwargs):
 
 def register(world, tender, user=None):
     return services.bidder_register(by=actor(user or world.bidder), tender=tender)
+
+
+# Page-level helpers ------------------------------------------------------------------------------
+
+def local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def tender_post_data(clock, **overrides) -> dict:
+    now = clock()
+    data = {
+        "title": "石龙镇东江引水泵站改造工程施工招标",
+        "procedure": "open",
+        "agency": "",
+        "announcement": "本招标项目已由东莞市水务局批准建设，资金来自财政资金。",
+        "bid_scope": "single_lot",
+        "bidder_requirements": "具备水利水电工程施工总承包二级及以上资质。",
+        "documents_offer_end": local(now + timedelta(days=14)),
+        "bid_deadline": local(now + timedelta(days=44)),
+        "invitation_reply_deadline": "",
+        "evaluation_scheme": json.dumps(scheme.default_scheme(), ensure_ascii=False),
+        "lots-TOTAL_FORMS": "2",
+        "lots-INITIAL_FORMS": "0",
+        "lots-MIN_NUM_FORMS": "0",
+        "lots-MAX_NUM_FORMS": "50",
+        "lots-0-name": "一标段：泵站土建",
+        "lots-0-description": "泵房及进出水池",
+        "lots-0-maximum_price_fen": "12345678.90",
+        "lots-1-name": "二标段：机电设备安装",
+        "lots-1-description": "",
+        "lots-1-maximum_price_fen": "3000000",
+    }
+    data.update(overrides)
+    return data
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
