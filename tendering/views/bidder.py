@@ -65,7 +65,7 @@ def acknowledge(request, pk: int):
 @require_POST
 def ask(request, pk: int):
     tender = tender_for(request, pk, "tendering.take_part")
-    form = QuestionForm(request.POST)
+    form = QuestionForm(request.POST, prefix="question")
     if not form.is_valid():
         messages.error(request, _first_error(form))
     elif perform(request, services.question_ask, tender=tender, text=form.cleaned_data["text"])[0]:
@@ -77,7 +77,7 @@ def ask(request, pk: int):
 @require_POST
 def object_to(request, pk: int):
     tender = tender_for(request, pk, "tendering.take_part")
-    form = ObjectionForm(request.POST)
+    form = ObjectionForm(request.POST, prefix="objection")
     if not form.is_valid():
         messages.error(request, _first_error(form))
     elif perform(request, services.objection_raise, tender=tender, text=form.cleaned_data["text"])[0]:

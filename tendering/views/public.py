@@ -68,6 +68,6 @@ def detail(request, pk: int):
             ClarificationAck.objects.filter(organisation=organisation, clarification__tender=tender).values_list("clarification_id", flat=True)
         )
         context["invitation"] = Invitation.objects.filter(tender=tender, organisation=organisation).exclude(status=InvitationStatus.DRAFT).first()
-        context["question_form"] = QuestionForm()
-        context["objection_form"] = ObjectionForm()
+        context["question_form"] = QuestionForm(prefix="question")
+        context["objection_form"] = ObjectionForm(prefix="objection")
     return render(request, "tendering/detail.html", context)

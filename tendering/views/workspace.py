@@ -20,12 +20,12 @@ from tendering.forms import (
     LotFormSet,
     ProjectChoiceForm,
     ProjectForm,
-    ReasonForm,
     TenderForm,
     fen_to_yuan,
 )
 from tendering.models import Lot, Project, TenderState
 from tendering.views._common import perform, tender_for, with_yuan
+from tendering.views.workspace_actions import answer_prefix
 
 try:  # the evaluation scheme module may not exist yet; the form then starts empty
     from tendering.scheme import default_scheme
@@ -150,6 +150,10 @@ def manage(request, pk: int):
             lot.form = LotForm(prefix=f"lot-{lot.pk}", initial={
                 "name": lot.name, "description": lot.description, "maximum_price_fen": fen_to_yuan(lot.maximum_price_fen)})
     clarifications = tender.clarifications.prefetch_related("acks__organisation")
+    questions = list(tender.questions.all())
+    objections = list(selectors.objections_visible_to(request.user, tender))
+    for item in (*questions, *objections):
+        item.answer_form = AnswerForm(prefix=answer_prefix(item))
     context = {
         "tender": tender,
         "lots": lots,
@@ -157,12 +161,10 @@ def manage(request, pk: int):
         "documents": tender.documents.select_related("lot", "clarification").order_by("title", "-version"),
         "upload_form": DocumentUploadForm(tender=tender),
         "clarifications": clarifications,
-        "questions": tender.questions.all(),
-        "objections": selectors.objections_visible_to(request.user, tender),
+        "questions": questions,
+        "objections": objections,
         "registrations": selectors.registrations_visible_to(request.user, tender).select_related("organisation"),
         "downloads": selectors.downloads_visible_to(request.user, tender).select_related("document", "organisation"),
         "invitations": tender.invitations.select_related("organisation"),
-        "answer_form": AnswerForm(),
-        "cancel_form": ReasonForm(),
     }
     return render(request, "tendering/workspace/manage.html", context)

@@ -95,9 +95,14 @@ def clarification_new(request, pk: int):
     return render(request, "tendering/workspace/clarification_form.html", {"tender": tender, "form": form})
 
 
+def answer_prefix(item) -> str:
+    """One answer form per question or objection on the manage page, each with its own ids."""
+    return f"{item._meta.model_name}-{item.pk}"
+
+
 def _answer(request, item, service, **kwargs):
     tender = tender_for(request, item.tender_id, "tendering.manage_tender")
-    form = AnswerForm(request.POST)
+    form = AnswerForm(request.POST, prefix=answer_prefix(item))
     if not form.is_valid():
         messages.error(request, _("请填写答复内容。"))
     elif perform(request, service, answer=form.cleaned_data["answer"], **kwargs)[0]:

@@ -11,6 +11,9 @@ from tendering.models import TenderState
 
 from .test_pages_world import actor, draft_tender, upload, world  # noqa: F401
 
+# Server time is fixed (tests/tendering/conftest.py) so dates and deadlines are reproducible.
+pytestmark = pytest.mark.usefixtures("clock")
+
 ROLES = ["tenderer", "other_tenderer", "agency", "bidder", "centre", "regulator", "expert", "unverified_bidder"]
 
 

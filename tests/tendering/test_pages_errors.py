@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -13,6 +14,9 @@ from tendering.models import DocumentDownload, LotState, Objection, Project, Ten
 from .test_pages_world import (  # noqa: F401
     actor, approved_tender, draft_tender, local, messages_of, published_tender, register, tender_post_data, upload, world,
 )
+
+# Server time is fixed (tests/tendering/conftest.py) so dates and deadlines are reproducible.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def new_tender_url(project) -> str:
@@ -89,7 +93,7 @@ def test_objection_after_the_cutoff_is_refused(client, world, clock):
     register(world, tender)
     clock.set(tender.bid_deadline - timedelta(days=9))
     client.force_login(world.bidder)
-    response = client.post(reverse("tendering:object", args=[tender.pk]), {"text": "评分标准倾向特定品牌。"}, follow=True)
+    response = client.post(reverse("tendering:object", args=[tender.pk]), {"objection-text": "评分标准倾向特定品牌。"}, follow=True)
     assert any("10日前" in message for message in messages_of(response))
     assert not Objection.objects.exists()
     assert set(tender.lots.values_list("state", flat=True)) == {LotState.PUBLISHED}
@@ -99,14 +103,14 @@ def test_objection_in_time_suspends_until_the_page_answer(client, world):
     tender = published_tender(world)
     register(world, tender)
     client.force_login(world.bidder)
-    client.post(reverse("tendering:object", args=[tender.pk]), {"text": "评分标准倾向特定品牌。"})
+    client.post(reverse("tendering:object", args=[tender.pk]), {"objection-text": "评分标准倾向特定品牌。"})
     objection = Objection.objects.get()
     assert set(tender.lots.values_list("state", flat=True)) == {LotState.SUSPENDED}
     client.force_login(world.tenderer)
     assert "评分标准倾向特定品牌。" in client.get(reverse("tendering:manage", args=[tender.pk])).content.decode()
-    response = client.post(reverse("tendering:objection_answer", args=[objection.pk]), {"answer": ""}, follow=True)
+    response = client.post(reverse("tendering:objection_answer", args=[objection.pk]), {f"objection-{objection.pk}-answer": ""}, follow=True)
     assert "请填写答复内容" in " ".join(messages_of(response))
-    client.post(reverse("tendering:objection_answer", args=[objection.pk]), {"answer": "评分标准已按规定制定，不存在倾向性。"})
+    client.post(reverse("tendering:objection_answer", args=[objection.pk]), {f"objection-{objection.pk}-answer": "评分标准已按规定制定，不存在倾向性。"})
     objection.refresh_from_db()
     assert objection.answered_at is not None
     assert set(tender.lots.values_list("state", flat=True)) == {LotState.PUBLISHED}
@@ -116,10 +120,10 @@ def test_question_asked_and_answered_on_the_pages(client, world):
     tender = published_tender(world)
     register(world, tender)
     client.force_login(world.bidder)
-    client.post(reverse("tendering:ask", args=[tender.pk]), {"text": "是否接受联合体投标？"})
+    client.post(reverse("tendering:ask", args=[tender.pk]), {"question-text": "是否接受联合体投标？"})
     question = tender.questions.get()
     client.force_login(world.tenderer)
-    client.post(reverse("tendering:question_answer", args=[question.pk]), {"answer": "不接受联合体投标。"})
+    client.post(reverse("tendering:question_answer", args=[question.pk]), {f"question-{question.pk}-answer": "不接受联合体投标。"})
     client.logout()
     page = client.get(reverse("tendering:detail", args=[tender.pk])).content.decode()
     assert "是否接受联合体投标？" in page and "不接受联合体投标。" in page

@@ -15,6 +15,9 @@ from tendering.models import Tender
 
 from .test_pages_world import actor, published_tender, register, upload, world  # noqa: F401
 
+# Server time is fixed (tests/tendering/conftest.py) so dates and deadlines are reproducible.
+pytestmark = pytest.mark.usefixtures("clock")
+
 LIST = reverse("tendering:announcements")
 
 
