@@ -58,7 +58,3 @@ def users_by_role(db):
 def visitor():
     return Actor(user_id=None, name="", role="", organisation_id=None, ip="198.51.100.7", user=None)
 
-
-@pytest.fixture(autouse=True)
-def _accounts_urls(settings):
-    settings.ROOT_URLCONF = "tests.accounts.urls"
