@@ -3,6 +3,7 @@ datetime); every rule about what is allowed lives in tendering/services.py."""
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
@@ -110,6 +111,15 @@ class ProjectForm(forms.Form):
             del self.fields["tenderer"]
 
 
+class PrettyJSONField(forms.JSONField):
+    """JSON edited by hand: shown indented, Chinese characters unescaped."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+
 class TenderForm(forms.Form):
     """The fields of `tender_create` / `tender_update` except project and lots."""
 
@@ -124,7 +134,7 @@ class TenderForm(forms.Form):
     invitation_reply_deadline = LocalDateTimeField(label=_("邀请回复截止时间"), required=False, help_text=_("仅邀请招标"))
     accelerator = forms.IntegerField(label=_("沙箱加速倍数"), min_value=1, initial=1, required=False,
                                      help_text=_("沙箱模式专用：法定期限按此倍数加速"))
-    evaluation_scheme = forms.JSONField(label=_("评标办法（JSON）"), required=False, widget=forms.Textarea(attrs={"rows": 10, "class": "code"}))
+    evaluation_scheme = PrettyJSONField(label=_("评标办法（JSON）"), required=False, widget=forms.Textarea(attrs={"rows": 16, "class": "code"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

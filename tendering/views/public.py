@@ -11,7 +11,7 @@ from django.shortcuts import render
 from accounts.permissions import can
 from tendering import periods, selectors
 from tendering.forms import AnnouncementFilterForm, ObjectionForm, QuestionForm
-from tendering.models import ClarificationAck, Invitation, InvitationStatus
+from tendering.models import ClarificationAck, Invitation, InvitationStatus, TenderState
 from tendering.views._common import tender_for, with_yuan
 
 PAGE_SIZE = 20
@@ -53,6 +53,7 @@ def detail(request, pk: int):
         "objection_cutoff": periods.objection_cutoff(tender.bid_deadline, tender.accelerator) if tender.bid_deadline else None,
         "is_owner": can(user, "tendering.manage_tender", tender),
         "is_insider": can(user, "tendering.view_registrations", tender),
+        "can_cancel": tender.state != TenderState.CANCELLED and can(user, "tendering.cancel_tender", tender),
         "is_bidder": can(user, "tendering.take_part", tender),
     }
     if user.is_authenticated:

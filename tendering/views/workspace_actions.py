@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -131,7 +132,7 @@ def cancel(request, pk: int):
     if request.method == "POST" and form.is_valid():
         if perform(request, services.tender_cancel, form=form, tender=tender, reason=form.cleaned_data["reason"])[0]:
             messages.success(request, _("招标项目已终止。"))
-            if can(request.user, "tendering.manage_tender", tender):
-                return _manage(tender)
-            return redirect("tendering:detail", pk=tender.pk)
-    return render(request, "tendering/workspace/cancel.html", {"tender": tender, "form": form})
+            return _manage(tender) if can(request.user, "tendering.manage_tender", tender) else redirect("tendering:detail", pk=tender.pk)
+    owner = can(request.user, "tendering.manage_tender", tender)
+    back = reverse("tendering:manage" if owner else "tendering:detail", args=[tender.pk])
+    return render(request, "tendering/workspace/cancel.html", {"tender": tender, "form": form, "back": back})

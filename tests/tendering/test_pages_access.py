@@ -9,7 +9,7 @@ from django.urls import reverse
 from tendering import services
 from tendering.models import TenderState
 
-from .test_pages_world import actor, draft_tender, upload, world  # noqa: F401
+from .test_pages_world import actor, draft_tender, published_tender, upload, world  # noqa: F401
 
 # Server time is fixed (tests/tendering/conftest.py) so dates and deadlines are reproducible.
 pytestmark = pytest.mark.usefixtures("clock")
@@ -129,3 +129,14 @@ def test_nav_links_follow_the_role(client, world):
     client.force_login(world.centre)
     page = client.get(reverse("tendering:announcements")).content.decode()
     assert reverse("tendering:review_queue") in page and reverse("tendering:workspace") not in page
+
+
+def test_the_centre_may_cancel_from_the_announcement(client, world):
+    tender = published_tender(world)
+    cancel_url = reverse("tendering:cancel", args=[tender.pk])
+    client.force_login(world.centre)
+    assert cancel_url in client.get(reverse("tendering:detail", args=[tender.pk])).content.decode()
+    response = client.post(cancel_url, {"reason": "经监督检查，招标文件存在排斥潜在投标人的条款。"})
+    assert response.url == reverse("tendering:detail", args=[tender.pk])
+    tender.refresh_from_db()
+    assert tender.state == TenderState.CANCELLED
