@@ -1,0 +1,47 @@
+"""Admin: for looking things up. Organisations, changes and tokens are read-only here, because
+their writes must go through accounts.services (permission check and audit event)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ApiToken, Organisation, OrganisationChange, User
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kind", "credit_code", "status", "submitted_at", "reviewed_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "credit_code"]
+
+
+@admin.register(OrganisationChange)
+class OrganisationChangeAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "status", "requested_at", "reviewed_at"]
+    list_filter = ["status"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "expires_at", "revoked_at"]
+    exclude = ["key_hash"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "role", "organisation", "is_org_admin", "is_active"]
+    list_filter = ["role", "is_active", "is_org_admin"]
+    search_fields = ["username", "display_name", "organisation__name"]
+    readonly_fields = ["organisation", "role", "is_org_admin"]
+    fieldsets = [*BaseUserAdmin.fieldsets, (_("单位与角色"), {"fields": ["organisation", "role", "display_name", "is_org_admin"]})]
