@@ -134,7 +134,8 @@ class TenderForm(forms.Form):
     invitation_reply_deadline = LocalDateTimeField(label=_("邀请回复截止时间"), required=False, help_text=_("仅邀请招标"))
     accelerator = forms.IntegerField(label=_("沙箱加速倍数"), min_value=1, initial=1, required=False,
                                      help_text=_("沙箱模式专用：法定期限按此倍数加速"))
-    evaluation_scheme = PrettyJSONField(label=_("评标办法（JSON）"), required=False, widget=forms.Textarea(attrs={"rows": 16, "class": "code"}))
+    evaluation_scheme = PrettyJSONField(label=_("评标办法（JSON）"), required=False,
+                                        widget=forms.Textarea(attrs={"rows": 16, "class": "code"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

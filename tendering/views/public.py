@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from accounts.permissions import can
-from tendering import periods, selectors
+from tendering import selectors
 from tendering.forms import AnnouncementFilterForm, ObjectionForm, QuestionForm
 from tendering.models import ClarificationAck, Invitation, InvitationStatus, TenderState
 from tendering.views._common import tender_for, with_yuan
@@ -50,7 +50,7 @@ def detail(request, pk: int):
         "documents": documents,
         "clarifications": selectors.clarifications_for(tender),
         "questions": selectors.answered_questions(tender),
-        "objection_cutoff": periods.objection_cutoff(tender.bid_deadline, tender.accelerator) if tender.bid_deadline else None,
+        "objection_cutoff": selectors.statutory_dates(tender)["objection_cutoff"],
         "is_owner": can(user, "tendering.manage_tender", tender),
         "is_insider": can(user, "tendering.view_registrations", tender),
         "can_cancel": tender.state != TenderState.CANCELLED and can(user, "tendering.cancel_tender", tender),
@@ -63,12 +63,18 @@ def detail(request, pk: int):
         context["downloads"] = selectors.downloads_visible_to(user, tender)
         context["objections"] = selectors.objections_visible_to(user, tender)
     if context["is_bidder"]:
-        organisation = user.organisation
-        context["my_registration"] = next((r for r in context["registrations"] if r.organisation_id == organisation.pk), None)
-        context["acknowledged"] = set(
-            ClarificationAck.objects.filter(organisation=organisation, clarification__tender=tender).values_list("clarification_id", flat=True)
-        )
-        context["invitation"] = Invitation.objects.filter(tender=tender, organisation=organisation).exclude(status=InvitationStatus.DRAFT).first()
-        context["question_form"] = QuestionForm(prefix="question")
-        context["objection_form"] = ObjectionForm(prefix="objection")
+        context.update(_bidder_context(user.organisation, tender, context["registrations"]))
     return render(request, "tendering/detail.html", context)
+
+
+def _bidder_context(organisation, tender, registrations) -> dict:
+    """What the signed-in bidder's own panel needs: its registration, acknowledgements, invitation."""
+    acknowledged = ClarificationAck.objects.filter(organisation=organisation, clarification__tender=tender)
+    invitation = Invitation.objects.filter(tender=tender, organisation=organisation).exclude(status=InvitationStatus.DRAFT)
+    return {
+        "my_registration": next((r for r in registrations if r.organisation_id == organisation.pk), None),
+        "acknowledged": set(acknowledged.values_list("clarification_id", flat=True)),
+        "invitation": invitation.first(),
+        "question_form": QuestionForm(prefix="question"),
+        "objection_form": ObjectionForm(prefix="objection"),
+    }

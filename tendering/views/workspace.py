@@ -80,9 +80,11 @@ def tender_new(request):
     projects = _projects_for(request.user)
     choice = ProjectChoiceForm(request.GET or None, projects=projects)
     if not choice.is_valid():
-        return render(request, "tendering/workspace/project_choice.html", {"form": ProjectForm(user=request.user), "choice": choice})
+        context = {"form": ProjectForm(user=request.user), "choice": choice}
+        return render(request, "tendering/workspace/project_choice.html", context)
     project = choice.cleaned_data["project"]
-    form = TenderForm(request.POST or None, user=request.user, initial={"evaluation_scheme": _initial_scheme(), "accelerator": 1})
+    initial = {"evaluation_scheme": _initial_scheme(), "accelerator": 1}
+    form = TenderForm(request.POST or None, user=request.user, initial=initial)
     lots = LotFormSet(request.POST or None, prefix="lots")
     if request.method == "POST" and form.is_valid() and lots.is_valid():
         fields = form.service_fields()
@@ -108,7 +110,8 @@ def tender_edit(request, pk: int):
         if ok:
             messages.success(request, _("已保存。"))
             return redirect("tendering:manage", pk=tender.pk)
-    return render(request, "tendering/workspace/tender_form.html", {"form": form, "tender": tender, "project": tender.project})
+    context = {"form": form, "tender": tender, "project": tender.project}
+    return render(request, "tendering/workspace/tender_form.html", context)
 
 
 @login_required
@@ -147,8 +150,9 @@ def manage(request, pk: int):
     lots = with_yuan(tender.lots.all())
     if tender.is_editable:
         for lot in lots:
-            lot.form = LotForm(prefix=f"lot-{lot.pk}", initial={
-                "name": lot.name, "description": lot.description, "maximum_price_fen": fen_to_yuan(lot.maximum_price_fen)})
+            initial = {"name": lot.name, "description": lot.description,
+                       "maximum_price_fen": fen_to_yuan(lot.maximum_price_fen)}
+            lot.form = LotForm(prefix=f"lot-{lot.pk}", initial=initial)
     clarifications = tender.clarifications.prefetch_related("acks__organisation")
     questions = list(tender.questions.all())
     objections = list(selectors.objections_visible_to(request.user, tender))

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import can
 from tendering import selectors, services
-from tendering.forms import AnswerForm, CandidateFilterForm, ClarificationForm, DocumentUploadForm, InviteesForm, ReasonForm
+from tendering.forms import (
+    AnswerForm, CandidateFilterForm, ClarificationForm, DocumentUploadForm, InviteesForm, ReasonForm,
+)
 from tendering.models import Objection, Question
 from tendering.views._common import perform, tender_for
 
@@ -56,7 +58,8 @@ def invitees(request, pk: int):
             ok, _invitations = perform(request, services.invitations_set, form=form, tender=tender,
                                        organisations=list(form.cleaned_data["organisations"]), criteria=criteria)
             if ok:
-                messages.success(request, _("已确定 %(count)s 家受邀投标人。") % {"count": len(form.cleaned_data["organisations"])})
+                count = len(form.cleaned_data["organisations"])
+                messages.success(request, _("已确定 %(count)s 家受邀投标人。") % {"count": count})
                 return _manage(tender)
     else:
         form = InviteesForm(candidates=candidates, initial={"organisations": invited})
@@ -88,7 +91,8 @@ def clarification_new(request, pk: int):
     tender = tender_for(request, pk, "tendering.manage_tender")
     form = ClarificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ok, clarification = perform(request, services.clarification_issue, form=form, tender=tender, **form.cleaned_data)
+        ok, clarification = perform(request, services.clarification_issue, form=form, tender=tender,
+                                    **form.cleaned_data)
         if ok:
             messages.success(request, _("已发布%(kind)s，投标截止时间为 %(deadline)s。") % {
                 "kind": clarification.get_kind_display(), "deadline": shanghai(clarification.new_deadline)})
@@ -132,7 +136,9 @@ def cancel(request, pk: int):
     if request.method == "POST" and form.is_valid():
         if perform(request, services.tender_cancel, form=form, tender=tender, reason=form.cleaned_data["reason"])[0]:
             messages.success(request, _("招标项目已终止。"))
-            return _manage(tender) if can(request.user, "tendering.manage_tender", tender) else redirect("tendering:detail", pk=tender.pk)
+            if can(request.user, "tendering.manage_tender", tender):
+                return _manage(tender)
+            return redirect("tendering:detail", pk=tender.pk)  # the centre, which has no workspace page
     owner = can(request.user, "tendering.manage_tender", tender)
     back = reverse("tendering:manage" if owner else "tendering:detail", args=[tender.pk])
     return render(request, "tendering/workspace/cancel.html", {"tender": tender, "form": form, "back": back})

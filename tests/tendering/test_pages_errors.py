@@ -12,7 +12,7 @@ from tendering import services
 from tendering.models import DocumentDownload, LotState, Objection, Project, Tender, TenderDocument, TenderState
 
 from .test_pages_world import (  # noqa: F401
-    actor, approved_tender, draft_tender, local, messages_of, published_tender, register, tender_post_data, upload, world,
+    actor, approved_tender, draft_tender, messages_of, published_tender, register, tender_post_data, upload, world,
 )
 
 # Server time is fixed (tests/tendering/conftest.py) so dates and deadlines are reproducible.
