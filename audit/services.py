@@ -20,7 +20,8 @@ AUDIT_ADVISORY_LOCK_KEY = 0x45_54_41_55  # "ETAU"
 
 
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC, always six fractional digits: 2026-03-01T01:30:01.234567Z."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _lock_chain_head() -> None:

