@@ -50,9 +50,19 @@ def _check(value, path="$"):
     raise CanonicalJSONError(f"{path}: {type(value).__name__} is not a JSON value")
 
 
+def check_canonical(value) -> None:
+    """Raise CanonicalJSONError, naming where, if `value` holds anything but the allowed values."""
+    _check(value)
+
+
+def dumps_canonical(value) -> str:
+    """The canonical text of a value already checked with `check_canonical`."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value) -> str:
     _check(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return dumps_canonical(value)
 
 
 def chain_hash(prev_hash: str, body: str | bytes) -> str:
