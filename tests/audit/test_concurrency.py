@@ -58,6 +58,8 @@ def _assert_rows_form_one_chain(rows, total):
 def _assert_one_unbroken_chain(total):
     rows = list(AuditEvent.objects.order_by("seq").values_list("seq", "prev_hash", "hash", "actor_id"))
     _assert_rows_form_one_chain(rows, total)
+    times = list(AuditEvent.objects.order_by("seq").values_list("occurred_at", flat=True))
+    assert times == sorted(times)  # the time is taken under the lock, so it follows the chain
     verdict = verify_chain()
     assert (verdict.ok, verdict.count, verdict.head) == (True, total, rows[-1][2])
 

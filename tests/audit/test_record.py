@@ -1,13 +1,16 @@
 """Appending through `record_event` and checking the chain with `audit_verify`."""
 
 import io
+import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.core.management import call_command
 from django.db import transaction
 
 from audit.actor import Actor
-from audit.chain import GENESIS_HASH, chain_hash
+from audit.chain import GENESIS_HASH, canonical_json, chain_hash
 from audit.models import AuditEvent
 from audit.selectors import verify_chain
 from audit.services import record_event
@@ -115,3 +118,58 @@ def test_event_in_a_rolled_back_savepoint_leaves_no_gap():
         record_event(by=SYSTEM, action="test.kept2")
     assert list(AuditEvent.objects.values_list("seq", "action")) == [(1, "test.kept"), (2, "test.kept2")]
     assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_returned_event_is_exactly_the_stored_row():
+    (event,) = _record(1, object_type="tendering.lot", object_id=3, tender_id=1, payload={"k": "v"})
+    stored = AuditEvent.objects.get(seq=event.seq)
+    fields = [f.attname for f in AuditEvent._meta.fields]
+    assert [getattr(event, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert not event._state.adding
+
+
+@pytest.mark.django_db
+def test_an_event_at_a_whole_second_verifies(monkeypatch):
+    # SQLite stores such a time without a fraction; the body always writes six digits.
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 1, 1, 30, 0, tzinfo=UTC))
+    (event,) = _record(1)
+    assert '"time":"2026-03-01T01:30:00.000000Z"' in event.body
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_times_never_go_backwards_along_the_chain():
+    events = _record(20)
+    times = list(AuditEvent.objects.order_by("seq").values_list("occurred_at", flat=True))
+    assert times == sorted(times)
+    assert len(events) == 20
+
+
+def column_text(**size):
+    return st.text(st.characters(exclude_characters="\x00"), **size)  # PostgreSQL text cannot hold NUL
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.dictionaries(st.text(), json_values, max_size=5), action=column_text(min_size=1, max_size=64),
+       name=column_text(max_size=150))
+@pytest.mark.django_db
+def test_every_recorded_body_is_canonical_json_and_verifies(payload, action, name):
+    actor = Actor(user_id=1, name=name, role="bidder", organisation_id=2, ip="2001:db8::1")
+    with transaction.atomic():
+        event = record_event(by=actor, action=action, payload=payload)
+        assert event.body == canonical_json(json.loads(event.body))
+        assert json.loads(event.body)["payload"] == payload
+        assert verify_chain().ok
+        transaction.set_rollback(True)

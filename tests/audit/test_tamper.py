@@ -139,3 +139,20 @@ def test_audit_verify_from_the_command_line_exits_1_and_names_the_row(tmp_path, 
     assert failed.returncode == 1
     assert failed.stdout == ""
     assert "FAIL at seq 2: sequence gap: expected 2, found 3" in failed.stderr
+
+
+@pytest.mark.django_db
+def test_a_chain_cut_short_is_caught_with_a_head_seen_before(unguarded):
+    events = _record_five()
+    out = io.StringIO()
+    call_command("audit_verify", "--expect-head", events[3].hash, stdout=out)
+    assert out.getvalue().strip() == f"OK 5 events, head {events[-1].hash}"
+
+    _sql(f"DELETE FROM {TABLE} WHERE seq >= 4")
+    assert _verify()[0] == 0  # the chain alone cannot tell that its tail is gone
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("audit_verify", "--expect-head", events[3].hash, stderr=err)
+    assert exit_.value.code == 1
+    assert err.getvalue().startswith(
+        f"FAIL at the end of the chain: expected head {events[3].hash} is not on the chain (cut short?)")
