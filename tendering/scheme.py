@@ -113,7 +113,8 @@ def _validate_price_formula(formula, errors: list) -> None:
 
 
 def validate(scheme) -> list[SchemeError]:
-    """Every problem of the scheme; an empty list means it may be published."""
+    """R49: only criteria written in the tender documents are used, so the scheme must be complete
+    before publication. Every problem of the scheme; an empty list means it may be published."""
     if not isinstance(scheme, dict):
         return [SchemeError(_("评标办法格式错误。"))]
     criteria = scheme.get("criteria")

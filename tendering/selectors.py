@@ -116,6 +116,11 @@ def unacknowledged_organisations(clarification: Clarification) -> QuerySet[Organ
     ).order_by("name")
 
 
+def clarifications_unacknowledged_by(organisation: Organisation, tender: Tender) -> QuerySet[Clarification]:
+    """The clarifications of `tender` the organisation has not yet confirmed receiving."""
+    return Clarification.objects.filter(tender=tender).exclude(acks__organisation=organisation).order_by("number")
+
+
 def invitation_candidates(*, qualification: str = "", region_code: str = "", name_contains: str = "") -> QuerySet[Organisation]:
     """Verified bidders matching the criteria an invited tender records for its choice."""
     candidates = Organisation.objects.filter(kind=OrganisationKind.BIDDER, status=OrganisationStatus.APPROVED)

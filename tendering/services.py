@@ -46,7 +46,7 @@ from tendering.models import (
     TenderState,
 )
 
-MIN_INVITEES = 3  # 邀请招标: at least three bidders are invited (L17)
+MIN_INVITEES = 3  # 邀请招标: at least three bidders are invited
 TENDER_FIELDS = (
     "title", "procedure", "agency", "announcement", "bid_scope", "bidder_requirements", "bid_deadline",
     "documents_offer_end", "invitation_reply_deadline", "accelerator", "evaluation_scheme",
@@ -368,6 +368,8 @@ def _deadline_errors(tender: Tender, at: datetime) -> list[str]:
 
 
 def _invitation_errors(tender: Tender, at: datetime) -> list[str]:
+    """L17: an invited tender invites at least three verified bidders, who reply by the reply
+    deadline (set after publication, not after the bid deadline)."""
     errors = []
     valid = tender.invitations.filter(organisation__status="approved", organisation__kind=OrganisationKind.BIDDER).count()
     if valid < MIN_INVITEES:

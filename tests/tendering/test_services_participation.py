@@ -277,3 +277,11 @@ def test_objection_answered_only_by_owner_and_once(published, owner):
     services.objection_answer(by=actor(owner), objection=objection, answer="答复")
     with pytest.raises(IllegalTransition):
         services.objection_answer(by=actor(owner), objection=objection, answer="再答")
+
+
+def test_each_bidder_sees_which_clarifications_it_has_not_acknowledged(published, owner):
+    reader = factories.register_bidder(published)
+    first = services.clarification_issue(by=actor(owner), tender=published, kind="clarification", title="1", body="b")
+    second = services.clarification_issue(by=actor(owner), tender=published, kind="clarification", title="2", body="b")
+    services.clarification_acknowledge(by=actor(reader), clarification=first)
+    assert list(selectors.clarifications_unacknowledged_by(reader.organisation, published)) == [second]
