@@ -170,7 +170,7 @@ def verify_events(
             return Verdict(False, count, prev, seq, "hash does not match the stored body")
         try:
             body, end = scan(body_text, 0)
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             end = -1
         if end != len(body_text):
             return Verdict(False, count, prev, seq, "body is not valid JSON")

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 # time rendered as text by the database, which is much cheaper than building datetimes.
 _SELECT = (
     "SELECT seq, prev_hash, hash, body, {time}, actor_id, actor_name, role, organisation_id, ip, action, "
-    "object_type, object_id, tender_id FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"
+    "object_type, object_id, tender_id FROM {table} WHERE seq > %s AND seq <= %s ORDER BY seq"
 )
 # PostgreSQL renders the body's own spelling (UTC, six fractional digits) exactly.
 _PG_TIME = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
@@ -39,25 +39,42 @@ def stored_time(value) -> str:
 
 
 def stored_page_sql() -> str:
-    """The query for one page of stored events (parameters: after seq, page size)."""
+    """The query for one page of stored events (parameters: after seq, up to seq)."""
     time_sql = {"postgresql": _PG_TIME, "sqlite": _SQLITE_TIME}.get(connection.vendor, "occurred_at")
     return _SELECT.format(time=time_sql, table=AuditEvent._meta.db_table)
 
 
-def iter_stored_events(batch_size: int = 10_000) -> Iterator[StoredEvent]:
-    """Rows in sequence order, fetched in keyset pages (no long-lived server cursor needed).
+def _scalar(sql: str, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
+
+def iter_stored_events(*, up_to: int | None = None, batch_size: int = 10_000) -> Iterator[StoredEvent]:
+    """Rows 1..up_to (default: the current last) in sequence order, in pages of seq ranges.
+
+    Ranges rather than `LIMIT`: right after a bulk load PostgreSQL's statistics may be stale and
+    a `LIMIT` page can be planned as a full scan plus sort, every page. A range over the primary
+    key is an index range scan either way. Nothing is held open between pages.
     This feeds the verifier a million rows per run, so it builds as few objects as it can.
     """
+    table = AuditEvent._meta.db_table
+    if up_to is None:
+        up_to = _scalar(f"SELECT max(seq) FROM {table}")[0] or 0
     vendor, sql = connection.vendor, stored_page_sql()
     new = tuple.__new__
     last = 0
-    while True:
+    while last < up_to:
+        upper = min(last + batch_size, up_to)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [last, batch_size])
+            cursor.execute(sql, [last, upper])
             rows = cursor.fetchall()
-        if not rows:
-            return
+        if not rows:  # a hole in the chain: skip to the next stored row, the verifier names the gap
+            following = _scalar(f"SELECT min(seq) FROM {table} WHERE seq > %s AND seq <= %s", [upper, up_to])[0]
+            if following is None:
+                return
+            last = following - 1
+            continue
         if vendor == "postgresql":
             for row in rows:
                 yield new(StoredEvent, (row[0], row[1], row[2], row[3], row[4:]))
@@ -69,12 +86,20 @@ def iter_stored_events(batch_size: int = 10_000) -> Iterator[StoredEvent]:
                 else:
                     text = stored_time(text)
                 yield new(StoredEvent, (row[0], row[1], row[2], row[3], (text, *row[5:])))
-        last = rows[-1][0]
+        last = upper
 
 
 def verify_chain(*, expect_head: str | None = None) -> Verdict:
-    """Check every stored event against the chain rules (audit.chain.verify_events)."""
-    return verify_events(iter_stored_events(), expect_head=expect_head)
+    """Check every stored event against the chain rules (audit.chain.verify_events).
+
+    Checks the chain as it stands when called: events appended meanwhile are left for next time.
+    A row numbered below 1 is not on the chain at all, and is reported too.
+    """
+    lowest, highest = _scalar(f"SELECT min(seq), max(seq) FROM {AuditEvent._meta.db_table}")
+    verdict = verify_events(iter_stored_events(up_to=highest or 0), expect_head=expect_head)
+    if verdict.ok and lowest is not None and lowest < 1:
+        return Verdict(False, verdict.count, verdict.head, lowest, "row outside the chain (sequence numbers start at 1)")
+    return verdict
 
 
 def tender_timeline(tender_id: int):

@@ -121,3 +121,31 @@ def test_verify_refuses_a_body_that_is_not_json():
     event = StoredEvent(1, GENESIS_HASH, chain_hash(GENESIS_HASH, body), body, {})
     verdict = verify_events([event])
     assert (verdict.ok, verdict.bad_seq, verdict.reason) == (False, 1, "body is not valid JSON")
+
+
+@pytest.mark.parametrize("body", ["not json", '{"seq":1} ', '{"seq":1}{"seq":1}', "[" * 100_000 + "]" * 100_000],
+                         ids=["garbage", "trailing-space", "two-values", "deeply-nested"])
+def test_verify_refuses_a_body_that_is_not_exactly_one_json_value(body):
+    event = StoredEvent(1, GENESIS_HASH, chain_hash(GENESIS_HASH, body), body, {})
+    verdict = verify_events([event])
+    assert (verdict.ok, verdict.bad_seq, verdict.reason) == (False, 1, "body is not valid JSON")
+
+
+@pytest.mark.parametrize("body", ["[1]", '"seq"', "1"])
+def test_verify_refuses_a_body_that_is_not_an_object(body):
+    event = StoredEvent(1, GENESIS_HASH, chain_hash(GENESIS_HASH, body), body, {})
+    assert verify_events([event]).reason == "body is not a JSON object"
+
+
+def test_verify_refuses_true_standing_for_sequence_number_one():
+    body = '{"seq":true}'
+    event = StoredEvent(1, GENESIS_HASH, chain_hash(GENESIS_HASH, body), body, {})
+    assert verify_events([event]).reason == "body names a different sequence number"
+
+
+def test_verify_with_expect_head_needs_that_hash_on_the_chain():
+    events = _build(["a", "b", "c"])
+    assert verify_events(events, expect_head=events[1].hash).ok
+    cut = verify_events(events[:1], expect_head=events[1].hash)
+    assert (cut.ok, cut.bad_seq, cut.count) == (False, None, 1)
+    assert "is not on the chain" in cut.reason

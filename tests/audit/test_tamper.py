@@ -156,3 +156,41 @@ def test_a_chain_cut_short_is_caught_with_a_head_seen_before(unguarded):
     assert exit_.value.code == 1
     assert err.getvalue().startswith(
         f"FAIL at the end of the chain: expected head {events[3].hash} is not on the chain (cut short?)")
+
+
+def _insert_copy_of(seq, new_seq):
+    _sql(f"INSERT INTO {TABLE} (seq, occurred_at, actor_id, actor_name, role, organisation_id, ip, action, object_type,"
+         f" object_id, tender_id, body, prev_hash, hash) SELECT %s, occurred_at, actor_id, actor_name, role,"
+         f" organisation_id, ip, action, object_type, object_id, tender_id, body, prev_hash, %s FROM {TABLE}"
+         f" WHERE seq = %s", [new_seq, "e" * 64, seq])
+
+
+@pytest.mark.django_db
+def test_a_row_numbered_below_one_is_reported_even_though_inserts_are_allowed():
+    _record_five()
+    _insert_copy_of(2, -1)
+    code, _out, err = _verify()
+    assert code == 1
+    assert err.startswith("FAIL at seq -1: row outside the chain")
+
+
+@pytest.mark.django_db
+def test_a_row_far_beyond_the_head_is_a_gap_found_without_walking_empty_pages():
+    _record_five()
+    _insert_copy_of(2, 10**15)
+    code, _out, err = _verify()
+    assert code == 1
+    assert err.startswith(f"FAIL at seq 6: sequence gap: expected 6, found {10**15}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 10_000])
+def test_paging_neither_skips_nor_repeats_rows_around_holes(batch_size, unguarded):
+    from audit.chain import verify_events
+    from audit.selectors import iter_stored_events
+
+    _record_five()
+    _sql(f"DELETE FROM {TABLE} WHERE seq IN (2, 3)")
+    assert [event.seq for event in iter_stored_events(batch_size=batch_size)] == [1, 4, 5]
+    verdict = verify_events(iter_stored_events(batch_size=batch_size))
+    assert (verdict.bad_seq, verdict.reason) == (2, "sequence gap: expected 2, found 4")
