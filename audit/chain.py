@@ -28,8 +28,19 @@ class CanonicalJSONError(ValueError):
     pass
 
 
+def _check_text(text: str, path: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CanonicalJSONError(f"{path}: text is not valid Unicode (a lone surrogate)") from None
+
+
 def _check(value, path="$"):
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, str):
+        _check_text(value, path)
         return
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
@@ -45,6 +56,7 @@ def _check(value, path="$"):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalJSONError(f"{path}: object keys must be strings")
+            _check_text(key, path)
             _check(item, f"{path}.{key}")
         return
     raise CanonicalJSONError(f"{path}: {type(value).__name__} is not a JSON value")

@@ -19,8 +19,13 @@ _SELECT = (
 )
 # PostgreSQL renders the body's own spelling (UTC, six fractional digits) exactly.
 _PG_TIME = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-# SQLite keeps Django's text, "2026-03-01 01:30:01.234567" (UTC; no fraction when it is zero).
-_SQLITE_TIME = "CAST(occurred_at AS TEXT)"
+# SQLite keeps Django's text, "2026-03-01 01:30:01.234567" (UTC; no fraction when it is zero):
+# re-spelt here, nothing parsed. Any other text comes back as stored, differs from the body and
+# is reported.
+_SQLITE_TIME = """CASE WHEN substr(occurred_at, 11, 1) <> ' ' THEN occurred_at
+ WHEN length(occurred_at) = 26 THEN substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || 'Z'
+ WHEN length(occurred_at) = 19 THEN substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || '.000000Z'
+ ELSE occurred_at END"""
 
 
 def stored_time(value) -> str:
@@ -61,7 +66,7 @@ def iter_stored_events(*, up_to: int | None = None, batch_size: int = 10_000) ->
     table = AuditEvent._meta.db_table
     if up_to is None:
         up_to = _scalar(f"SELECT max(seq) FROM {table}")[0] or 0
-    vendor, sql = connection.vendor, stored_page_sql()
+    text_time, sql = connection.vendor in ("postgresql", "sqlite"), stored_page_sql()
     new = tuple.__new__
     last = 0
     while last < up_to:
@@ -75,17 +80,12 @@ def iter_stored_events(*, up_to: int | None = None, batch_size: int = 10_000) ->
                 return
             last = following - 1
             continue
-        if vendor == "postgresql":
+        if text_time:
             for row in rows:
                 yield new(StoredEvent, (row[0], row[1], row[2], row[3], row[4:]))
         else:
             for row in rows:
-                text = row[4]
-                if type(text) is str and len(text) == 26 and text[10] == " ":
-                    text = f"{text[:10]}T{text[11:]}Z"  # the usual spelling: a re-spelling, nothing parsed
-                else:
-                    text = stored_time(text)
-                yield new(StoredEvent, (row[0], row[1], row[2], row[3], (text, *row[5:])))
+                yield new(StoredEvent, (row[0], row[1], row[2], row[3], (stored_time(row[4]), *row[5:])))
         last = upper
 
 

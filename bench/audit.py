@@ -232,10 +232,10 @@ def build_chain(total: int) -> tuple[int, float]:
                     for row in rows:
                         copy.write_row(row)
             else:
-                placeholders = ", ".join(["%s"] * 14)
-                with connection.cursor() as cursor:
+                placeholders, adapt = ", ".join(["%s"] * 14), connection.ops.adapt_datetimefield_value
+                with connection.cursor() as cursor:  # the time stored exactly as the ORM stores it
                     cursor.executemany(f"INSERT INTO {table} ({_INSERT_COLUMNS}) VALUES ({placeholders})",
-                                       [(r[0], r[1].replace(tzinfo=None), *r[2:]) for r in rows])
+                                       [(r[0], adapt(r[1]), *r[2:]) for r in rows])
     return missing, time.perf_counter() - began
 
 

@@ -149,3 +149,9 @@ def test_verify_with_expect_head_needs_that_hash_on_the_chain():
     cut = verify_events(events[:1], expect_head=events[1].hash)
     assert (cut.ok, cut.bad_seq, cut.count) == (False, None, 1)
     assert "is not on the chain" in cut.reason
+
+
+@pytest.mark.parametrize("value", ["\ud800", {"k": "a\udfff"}, {"\ud83d": 1}])
+def test_canonical_json_refuses_lone_surrogates(value):
+    with pytest.raises(CanonicalJSONError, match="not valid Unicode"):
+        canonical_json(value)

@@ -81,6 +81,16 @@ def test_floats_in_a_payload_are_refused_and_nothing_is_recorded():
     assert AuditEvent.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_text_that_is_not_unicode_is_refused_and_nothing_is_recorded():
+    from audit.chain import CanonicalJSONError
+
+    with pytest.raises(CanonicalJSONError, match="not valid Unicode"):
+        with transaction.atomic():
+            record_event(by=Actor.system("job\ud800"), action="test.bad")
+    assert AuditEvent.objects.count() == 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_record_event_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="inside the transaction"):
@@ -151,7 +161,7 @@ def test_times_never_go_backwards_along_the_chain():
 
 
 def column_text(**size):
-    return st.text(st.characters(exclude_characters="\x00"), **size)  # PostgreSQL text cannot hold NUL
+    return st.text(st.characters(codec="utf-8", exclude_characters="\x00"), **size)  # PostgreSQL text holds no NUL
 
 
 json_values = st.recursive(

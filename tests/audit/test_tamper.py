@@ -73,6 +73,12 @@ def _append_forged_row():
          [head.occurred_at, head.hash, "f" * 64])
 
 
+# SQLite: the same instant, spelt differently ("T" for " "); PostgreSQL: one microsecond later.
+_RAW_TIME_TAMPER = {
+    "sqlite": f"UPDATE {TABLE} SET occurred_at = replace(occurred_at, ' ', 'T') WHERE seq = 3",
+    "postgresql": f"UPDATE {TABLE} SET occurred_at = occurred_at + interval '1 microsecond' WHERE seq = 3",
+}
+
 TAMPERS = {
     "body changed": (lambda: _sql(f"UPDATE {TABLE} SET body = replace(body, '\"i\":3', '\"i\":33') WHERE seq = 3"),
                      3, "hash does not match the stored body"),
@@ -81,6 +87,7 @@ TAMPERS = {
     "ip column changed": (lambda: AuditEvent.objects.filter(seq=3).update(ip="10.0.0.1"), 3, "column 'ip' differs"),
     "time column changed": (lambda: AuditEvent.objects.filter(seq=3).update(occurred_at=F("occurred_at") - timedelta(hours=1)),
                             3, "column 'time' differs"),
+    "time column rewritten in raw SQL": (lambda: _sql(_RAW_TIME_TAMPER[connection.vendor]), 3, "column 'time' differs"),
     "middle row deleted": (lambda: _sql(f"DELETE FROM {TABLE} WHERE seq = 3"), 3, "sequence gap: expected 3, found 4"),
     "two rows swapped": (lambda: _swap_rows(3, 4), 3, "previous hash does not match"),
     "prev_hash changed": (lambda: _sql(f"UPDATE {TABLE} SET prev_hash = %s WHERE seq = 3", ["0" * 64]),
