@@ -11,6 +11,7 @@ from accounts import credit_code
 from accounts.models import Organisation, User
 from audit.models import AuditEvent
 from audit.selectors import verify_chain
+from tendering.management.commands.seed_demo import DEMO_PASSWORD
 from tendering.models import Tender
 
 
@@ -69,8 +70,6 @@ def test_builds_the_demo_world_through_the_audited_services(sandbox):
     assert "/api/v1/docs/" in output and "/admin/" in output and "/tenders/" in output
     for username in ("centre", "tenderer", "agency", "bidder1", "bidder4", "regulator", "expert7"):
         assert username in output
-    from tendering.management.commands.seed_demo import DEMO_PASSWORD
-
     assert DEMO_PASSWORD in output
     assert User.objects.get(username="bidder1").check_password(DEMO_PASSWORD)
 
