@@ -59,11 +59,13 @@ def review_tender(user, tender):
 @public
 @rule("tendering.view_tender")
 def view_tender(user, tender):
+    """Published tenders, and tenders cancelled after publication (the cancellation is public
+    too), are open to everyone; drafts and reviews only to insiders."""
     if tender is not None and tender.state == TenderState.PUBLISHED:
         return True
-    if user is None:
-        return False
-    return is_insider(user, tender) or (tender is not None and tender.state == TenderState.CANCELLED and tender.published_at is not None)
+    if tender is not None and tender.state == TenderState.CANCELLED and tender.published_at is not None:
+        return True
+    return user is not None and is_insider(user, tender)
 
 
 @rule("tendering.view_registrations")

@@ -148,3 +148,18 @@ def test_draft_tender_is_not_public(client, world):
     assert client.get(detail_url(draft)).status_code == 403
     client.force_login(world.tenderer)
     assert client.get(detail_url(draft)).status_code == 200
+
+
+def test_anyone_can_read_a_tender_cancelled_after_publication_with_its_reason(client, world):
+    cancelled = published_tender(world, title="已经终止的项目")
+    services.tender_cancel(by=actor(world.tenderer), tender=cancelled, reason="项目资金调整")
+    page = client.get(detail_url(cancelled))
+    assert page.status_code == 200
+    assert "项目资金调整" in page.content.decode()
+
+
+def test_a_draft_is_hidden_from_the_public(client, world):
+    published = published_tender(world)
+    draft = services.tender_create(
+        by=actor(world.tenderer), project=published.project, title="草稿中的招标", lots=[{"name": "一标段", "maximum_price_fen": 100}])
+    assert client.get(detail_url(draft)).status_code in (403, 404)
