@@ -35,3 +35,9 @@ def _isolated_media(settings, tmp_path):
 def sandbox(settings):
     settings.PLATFORM_SANDBOX = True
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing (PBKDF2, hundreds of thousands of rounds) is the platform's job, not the suite's.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
