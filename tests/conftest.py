@@ -41,3 +41,12 @@ def sandbox(settings):
 def _fast_password_hashing(settings):
     # Real hashing (PBKDF2, hundreds of thousands of rounds) is the platform's job, not the suite's.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_report_header(config):
+    """Say which database and channel layer this run uses, so CI output shows both runs."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return f"platform: database={database['ENGINE'].rsplit('.', 1)[-1]} ({database.get('HOST') or database['NAME']}), channel layer={layer}"
