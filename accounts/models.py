@@ -214,3 +214,24 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
+
+
+class Notification(models.Model):
+    """A message the platform sends to an organisation (amendments, cancellations, invitations,
+    review decisions). Read by any of its users in the inbox."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    read_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self):
+        return self.subject

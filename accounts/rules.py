@@ -69,3 +69,8 @@ def manage_tokens(user, owner):
 @rule("accounts.list_bidder_register")
 def list_bidder_register(user, obj):
     return acting_member(user, "tenderer", "agency", "centre") or has_role(user, "regulator")
+
+
+@rule("accounts.read_notifications")
+def read_notifications(user, organisation):
+    return organisation is not None and user.organisation_id == organisation.pk

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from accounts.models import (
     User,
     credit_code_problem,
 )
+from accounts.notifications import notify
 from accounts.permissions import can, require
 from audit.actor import Actor
 from audit.services import fsm_transition, record_event
@@ -215,6 +217,7 @@ def organisation_approve(*, by: Actor, organisation: Organisation) -> Organisati
     if organisation.status == OrganisationStatus.PENDING:
         _check_unique({"name": organisation.name, "credit_code": organisation.credit_code}, organisation_pk=organisation.pk)
     organisation.reviewed_by_id, organisation.reviewed_at, organisation.review_reason = by.user_id, timezone.now(), ""
+    notify(organisations=[organisation], subject=_("单位信息已核验通过"), url=reverse("accounts:my_organisation"))
     return fsm_transition(organisation, "approve", by=by, state_field="status")
 
 
@@ -224,6 +227,7 @@ def organisation_reject(*, by: Actor, organisation: Organisation, reason: str) -
     reason = _reason(reason, _("退回时必须说明理由。"))
     organisation = _locked(Organisation, organisation.pk)
     organisation.reviewed_by_id, organisation.reviewed_at, organisation.review_reason = by.user_id, timezone.now(), reason
+    notify(organisations=[organisation], subject=_("单位信息被退回，请修改后重新提交"), body=reason, url=reverse("accounts:my_organisation"))
     return fsm_transition(organisation, "reject", by=by, state_field="status", payload={"reason": reason})
 
 
@@ -234,6 +238,7 @@ def organisation_suspend(*, by: Actor, organisation: Organisation, reason: str) 
     reason = _reason(reason, _("暂停时必须说明理由。"))
     organisation = _locked(Organisation, organisation.pk)
     organisation.status_reason = reason
+    notify(organisations=[organisation], subject=_("本单位在平台上的操作权限已被暂停"), body=reason, url=reverse("accounts:my_organisation"))
     return fsm_transition(organisation, "suspend", by=by, state_field="status", payload={"reason": reason})
 
 
@@ -281,6 +286,7 @@ def organisation_change_approve(*, by: Actor, change: OrganisationChange) -> Org
     _apply(organisation, cleaned)
     organisation.save()
     change.reviewed_by_id, change.reviewed_at = by.user_id, timezone.now()
+    notify(organisations=[organisation], subject=_("单位信息变更已核验生效"), url=reverse("accounts:my_organisation"))
     fsm_transition(change, "approve", by=by, state_field="status", payload={"organisation": organisation.pk, "before": before, "after": cleaned})
     return organisation
 
@@ -293,6 +299,7 @@ def organisation_change_reject(*, by: Actor, change: OrganisationChange, reason:
     if change.status != ChangeStatus.PENDING:
         raise IllegalTransition(_("该变更申请已处理。"))
     change.reviewed_by_id, change.reviewed_at, change.review_reason = by.user_id, timezone.now(), reason
+    notify(organisations=[change.organisation_id], subject=_("单位信息变更被退回"), body=reason, url=reverse("accounts:my_organisation"))
     return fsm_transition(change, "reject", by=by, state_field="status", payload={"organisation": change.organisation_id, "reason": reason})
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_inbox
 
 app_name = "accounts"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("organisation/users/", views.organisation_users, name="organisation_users"),
     path("users/<int:pk>/active/", views.user_set_active, name="user_set_active"),
     path("tokens/", views.tokens, name="tokens"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/open/", views_inbox.notification_open, name="notification_open"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     # Centre staff (and, read-only, regulators)
     path("review/", views.review_queue, name="review_queue"),

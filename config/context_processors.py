@@ -6,7 +6,14 @@ gettext_noop("东莞")
 
 
 def platform(request):
+    user = getattr(request, "user", None)
+    unread = 0
+    if user is not None and user.is_authenticated and user.organisation_id:
+        from accounts.notifications import unread_count
+
+        unread = unread_count(user.organisation_id)
     return {
+        "unread_notifications": unread,
         "platform_region_code": settings.PLATFORM_REGION_CODE,
         "platform_region_name": gettext(settings.PLATFORM_REGION_NAME),
         "platform_sandbox": settings.PLATFORM_SANDBOX,

@@ -13,10 +13,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrganisationKind
+from accounts.notifications import notify
 from accounts.permissions import require
 from audit import platform_key
 from audit.actor import Actor
@@ -382,8 +384,8 @@ def _invitation_errors(tender: Tender, at: datetime) -> list[str]:
     return errors
 
 
-def _local_text(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+def _local_text(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _refuse_if(errors: list[str]) -> None:
@@ -439,8 +441,25 @@ def tender_publish(*, by: Actor, tender: Tender) -> Tender:
         for invitation in tender.invitations.select_related("organisation"):
             invitation.status, invitation.sent_at = InvitationStatus.SENT, now
             invitation.save(update_fields=["status", "sent_at"])
-            record_event(by=by, action="invitation.send", obj=invitation, tender_id=tender.pk, payload={"organisation": invitation.organisation_id})
+            notify(
+                organisations=[invitation.organisation_id],
+                subject=_("投标邀请：%(code)s %(title)s") % {"code": tender.code, "title": tender.title},
+                body=_("请在 %(deadline)s 前回复是否参加投标。") % {"deadline": _local_text(tender.invitation_reply_deadline)},
+                url=_tender_url(tender),
+            )
+            record_event(by=by, action="invitation.send", obj=invitation, tender_id=tender.pk, payload={"organisation": invitation.organisation_id, "notified": True})
     return tender
+
+
+def _tender_url(tender: Tender) -> str:
+    return reverse("tendering:detail", args=[tender.pk])
+
+
+def _notify_registered(tender: Tender, subject: str, body: str = "") -> list[int]:
+    """Every organisation that obtained the documents (and, for an invited tender, every invitee)."""
+    recipients = set(tender.registrations.values_list("organisation_id", flat=True))
+    recipients |= set(tender.invitations.exclude(status=InvitationStatus.DRAFT).values_list("organisation_id", flat=True))
+    return notify(organisations=recipients, subject=subject, body=body, url=_tender_url(tender))
 
 
 # Cancellation ------------------------------------------------------------------------------------
@@ -460,7 +479,8 @@ def tender_cancel(*, by: Actor, tender: Tender, reason: str) -> Tender:
         raise IllegalTransition(_("已定标的招标项目不能终止。"))
     now = timezone.now()
     tender.cancelled_reason, tender.cancelled_at = reason, now
-    fsm_transition(tender, "cancel", by=by, tender_id=tender.pk, payload={"reason": reason})
+    notified = _notify_registered(tender, _("招标项目已终止：%(code)s") % {"code": tender.code}, reason)
+    fsm_transition(tender, "cancel", by=by, tender_id=tender.pk, payload={"reason": reason, "notified": notified})
     for lot in lots:
         if lot.state in CANCELLABLE_LOT_STATES:
             lot.state_reason, lot.state_changed_at = reason, now
@@ -504,7 +524,8 @@ def lot_fail(*, by: Actor, lot: Lot, reason: str) -> Lot:
     reason = _text(reason, _("流标必须说明理由。"))
     lot = _lock_lot(lot)
     lot.state_reason, lot.state_changed_at = reason, timezone.now()
-    return fsm_transition(lot, "fail", by=by, tender_id=lot.tender_id, payload={"reason": reason})
+    notified = _notify_registered(lot.tender, _("标段流标：%(lot)s") % {"lot": lot}, reason)
+    return fsm_transition(lot, "fail", by=by, tender_id=lot.tender_id, payload={"reason": reason, "notified": notified})
 
 
 @transaction.atomic
@@ -670,10 +691,14 @@ def clarification_issue(*, by: Actor, tender: Tender, kind: str, title: str, bod
     if deadline != previous:
         tender.bid_deadline = deadline
         tender.save(update_fields=["bid_deadline", "updated_at"])
+    body_text = body
+    if deadline != previous:
+        body_text = _("投标截止时间变更为 %(deadline)s。") % {"deadline": _local_text(deadline)} + "\n" + body
+    notified = _notify_registered(tender, _("%(kind)s %(number)s：%(title)s") % {"kind": clarification.get_kind_display(), "number": number, "title": title}, body_text)
     record_event(
         by=by, action="clarification.issue", obj=clarification, tender_id=tender.pk,
         payload={"number": number, "kind": kind, "title": title, "affects_bids": affects_bids,
-                 "previous_deadline": _json(previous), "new_deadline": _json(deadline), "extended": deadline != previous},
+                 "previous_deadline": _json(previous), "new_deadline": _json(deadline), "extended": deadline != previous, "notified": notified},
     )
     return clarification
 
@@ -716,7 +741,8 @@ def question_answer(*, by: Actor, question: Question, answer: str) -> Question:
         raise IllegalTransition(_("该问题已答复。"))
     question.answer, question.answered_by_id, question.answered_at = answer, by.user_id, timezone.now()
     question.save(update_fields=["answer", "answered_by", "answered_at"])
-    record_event(by=by, action="question.answer", obj=question, tender_id=question.tender_id, payload={"answer": answer})
+    notified = _notify_registered(question.tender, _("答疑已发布：%(code)s") % {"code": question.tender.code}, answer)
+    record_event(by=by, action="question.answer", obj=question, tender_id=question.tender_id, payload={"answer": answer, "notified": notified})
     return question
 
 
@@ -738,7 +764,10 @@ def objection_raise(*, by: Actor, tender: Tender, text: str) -> Objection:
         tender=tender, organisation=organisation, raised_by_id=by.user_id, text=text, raised_at=now,
         answer_due=periods.objection_answer_due(now, tender.accelerator),
     )
-    record_event(by=by, action="objection.raise", obj=objection, tender_id=tender.pk, payload={"text": text, "answer_due": _json(objection.answer_due)})
+    owners = [org_id for org_id in (tender.tenderer_id, tender.agency_id) if org_id]
+    notified = notify(organisations=owners, subject=_("收到对招标文件的异议：%(code)s") % {"code": tender.code},
+                      body=_("请在 %(due)s 前答复。") % {"due": _local_text(objection.answer_due)}, url=_tender_url(tender))
+    record_event(by=by, action="objection.raise", obj=objection, tender_id=tender.pk, payload={"text": text, "answer_due": _json(objection.answer_due), "notified": notified})
     reason = _("异议处理中（异议%(id)s）") % {"id": objection.pk}
     # The bidder's objection suspends the tender: the platform acts here, on the rule, not the bidder.
     for lot in tender.lots.filter(state__in=SUSPENDABLE_LOT_STATES):
@@ -757,7 +786,8 @@ def objection_answer(*, by: Actor, objection: Objection, answer: str) -> Objecti
         raise IllegalTransition(_("该异议已答复。"))
     objection.answer, objection.answered_by_id, objection.answered_at = answer, by.user_id, timezone.now()
     objection.save(update_fields=["answer", "answered_by", "answered_at"])
-    record_event(by=by, action="objection.answer", obj=objection, tender_id=tender.pk, payload={"answer": answer, "late": objection.answered_at > objection.answer_due})
+    notified = notify(organisations=[objection.organisation_id], subject=_("异议已答复：%(code)s") % {"code": tender.code}, body=answer, url=_tender_url(tender))
+    record_event(by=by, action="objection.answer", obj=objection, tender_id=tender.pk, payload={"answer": answer, "late": objection.answered_at > objection.answer_due, "notified": notified})
     if not tender.objections.filter(answered_at__isnull=True).exists():
         for lot in tender.lots.filter(state=LotState.SUSPENDED):
             _resume(by, lot)
