@@ -1,5 +1,5 @@
-// Small helpers of the tendering pages, loaded as a static file (no inline script: the pages
-// run under a strict Content-Security-Policy).
+// Small helpers of the tendering pages, loaded as a static file. The pages carry no inline
+// script, so they are written to allow a strict Content-Security-Policy (none is configured yet).
 (function () {
   "use strict";
 
