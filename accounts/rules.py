@@ -1,7 +1,7 @@
 """Who may do what with organisations, users and API tokens. Every accounts page, API endpoint
 and service checks one of these rules."""
 
-from accounts.permissions import acting_member, has_role, is_centre_staff, is_regulator, public, rule
+from accounts.permissions import acting_member, is_centre_staff, is_regulator, public, rule
 
 
 def _member_of(user, organisation) -> bool:
@@ -53,10 +53,13 @@ def view_users(user, organisation):
 
 @rule("accounts.manage_users")
 def manage_users(user, organisation):
-    """Centre staff for any organisation (and for experts, who belong to none); an organisation's
-    administrator for its own, unless it is suspended."""
-    if is_centre_staff(user):
-        return True
+    """Add, enable and disable users. An organisation's own administrator manages its users
+    (unless it is suspended); centre staff also create and manage experts, who belong to no
+    organisation. Nobody manages another organisation's users: whoever could add a user to a
+    bidder could then sign in as that bidder. So centre staff manage only their own centre's
+    users (as its administrator), and regulators only their own."""
+    if organisation is None:
+        return is_centre_staff(user)
     return _member_of(user, organisation) and user.is_org_admin and organisation.status != "suspended"
 
 
@@ -68,7 +71,8 @@ def manage_tokens(user, owner):
 
 @rule("accounts.list_bidder_register")
 def list_bidder_register(user, obj):
-    return acting_member(user, "tenderer", "agency", "centre") or has_role(user, "regulator")
+    # Regulators read it only while their own organisation is verified and not suspended.
+    return acting_member(user, "tenderer", "agency", "centre", "regulator")
 
 
 @rule("accounts.read_notifications")
