@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户与单位")
 
     def ready(self):
-        from accounts import rules  # noqa: F401  (registers the permission rules)
+        from accounts import rules, signin  # noqa: F401  (rules registers the permission rules)
+
+        signin.connect()

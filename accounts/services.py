@@ -375,3 +375,17 @@ def api_token_revoke(*, by: Actor, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         record_event(by=by, action="api_token.revoke", obj=token, payload={"prefix": token.prefix})
     return token
+
+
+# Sign-in ----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def user_sign_in_record(*, by: Actor, username: str, succeeded: bool) -> None:
+    """Every sign-in through the sign-in page, successful or not, with the name typed and the
+    client's IP (E49). A failed attempt has no user: `by` is the anonymous visitor, and the name
+    typed is kept so repeated guessing at one account shows in the trail."""
+    record_event(
+        by=by, action="user.login" if succeeded else "user.login_failed",
+        object_type=User._meta.label_lower, object_id=by.user_id or "",
+        payload={"username": (username or "")[: User._meta.get_field("username").max_length]},
+    )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,40 @@ class Actor:
 
 
 def client_ip(meta) -> str | None:
-    # Behind the reverse proxy (docs/operations.md) REMOTE_ADDR is set from X-Forwarded-For by the
-    # proxy itself; we never trust a client-supplied header here.
-    return meta.get("REMOTE_ADDR") or None
+    """The address of the client, as recorded with every audit event (E49).
+
+    REMOTE_ADDR is the peer that connected to daphne. Only when that peer is one of our own
+    reverse proxies (settings.PLATFORM_TRUSTED_PROXIES) do we look at X-Forwarded-For, and then
+    from the right: each proxy appends the address it saw, so the rightmost entry that is not
+    one of our proxies was written by our first proxy and is the real client. Entries to its
+    left came from the client and may be forged. A client that connects directly cannot move
+    its recorded address by sending the header at all.
+    """
+    remote = meta.get("REMOTE_ADDR") or None
+    trusted = _trusted_networks(tuple(settings.PLATFORM_TRUSTED_PROXIES))
+    if remote is None or not _is_trusted(remote, trusted):
+        return remote
+    hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop if _parse(hop) is not None else remote
+    # Every hop is one of our proxies (or there is no header): the leftmost is the furthest we know.
+    return hops[0] if hops else remote
+
+
+@lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[str, ...]) -> tuple:
+    # Single addresses or networks ("10.0.0.5", "10.0.0.0/24"); config/settings.py has checked them.
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _parse(address: str):
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, networks) -> bool:
+    parsed = _parse(address)
+    return parsed is not None and any(parsed in network for network in networks)

@@ -5,9 +5,11 @@ layer; `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redis. `config.pr
 this for deployment.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_list, env_str, secret_from_data_dir
@@ -19,6 +21,15 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY") or secret_from_data_dir(DATA_DIR)
 DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The reverse proxies in front of daphne (addresses or networks, comma-separated). Only a request
+# arriving from one of them has its client address taken from X-Forwarded-For (audit.actor.client_ip);
+# empty means daphne faces the clients itself. See docs/operations.md.
+PLATFORM_TRUSTED_PROXIES = env_list("PLATFORM_TRUSTED_PROXIES")
+for _proxy in PLATFORM_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"PLATFORM_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network") from _exc
 
 # The platform's own identity and mode.
 PLATFORM_REGION_CODE = env_str("PLATFORM_REGION_CODE", "441900")
