@@ -1,8 +1,9 @@
-"""Admin: for looking things up. Organisations, changes and tokens are read-only here, because
-their writes must go through accounts.services (permission check and audit event)."""
+"""Admin: for looking things up. Organisations, changes, users and tokens are read-only here,
+because their writes must go through accounts.services (permission check and audit event, E49).
+The first centre is set up with `manage.py create_centre`, never with createsuperuser."""
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, Organisation, OrganisationChange, User
@@ -39,9 +40,20 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ReadOnlyAdmin):
+    """No adding, no passwords, no activation, no superuser or group flags: each would change who
+    may act on the platform without an audit event. Users are added and disabled by their own
+    organisation's administrator (experts by the centre) on the platform's pages."""
+
     list_display = ["username", "display_name", "role", "organisation", "is_org_admin", "is_active"]
     list_filter = ["role", "is_active", "is_org_admin"]
     search_fields = ["username", "display_name", "organisation__name"]
-    readonly_fields = ["organisation", "role", "is_org_admin"]
-    fieldsets = [*BaseUserAdmin.fieldsets, (_("单位与角色"), {"fields": ["organisation", "role", "display_name", "is_org_admin"]})]
+    fieldsets = [
+        (None, {"fields": ["username", "display_name", "email", "is_active", "last_login", "date_joined"]}),
+        (_("单位与角色"), {"fields": ["organisation", "role", "is_org_admin"]}),
+    ]
+
+
+# The platform's permissions are its own rules (accounts.rules), not Django groups; an editable
+# group page would be one more unaudited way to hand out admin permissions.
+admin.site.unregister(Group)

@@ -37,7 +37,7 @@ from accounts.notifications import notify
 from accounts.permissions import can, require
 from audit.actor import Actor
 from audit.services import fsm_transition, record_event
-from config.errors import DomainError, IllegalTransition
+from config.errors import DomainError, IllegalTransition, NotAllowed
 
 # Kinds a visitor may register; centre and regulator organisations are set up by centre staff.
 SELF_REGISTRATION_KINDS = (OrganisationKind.TENDERER, OrganisationKind.AGENCY, OrganisationKind.BIDDER)
@@ -375,6 +375,49 @@ def api_token_revoke(*, by: Actor, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         record_event(by=by, action="api_token.revoke", obj=token, payload={"prefix": token.prefix})
     return token
+
+
+# The first centre -------------------------------------------------------------------------------
+
+@transaction.atomic
+def centre_bootstrap(
+    *, by: Actor, name: str, credit_code: str, username: str, password: str, legal_representative: str = "",
+    address: str = "", contact_phone: str = "", display_name: str = "", email: str = "",
+) -> Organisation:
+    """The platform's first trading centre and its administrator, verified at once: centre staff
+    verify every other organisation, and before this there are none. Only the platform itself
+    (`manage.py create_centre`) does it, and only while no centre exists. Its registration,
+    submission and approval are recorded like any other, the approval marked as the bootstrap (E49)."""
+    if by.role != "system":
+        raise NotAllowed(_("只有平台初始化命令可以开设首个交易中心。"))
+    _refuse_if_a_centre_exists()
+    data = {
+        "name": name, "credit_code": credit_code, "legal_representative": legal_representative,
+        "address": address, "contact_phone": contact_phone,
+    }
+    organisation = organisation_register(
+        by=by, kind=OrganisationKind.CENTRE, data=data, username=username, password=password,
+        email=email, display_name=display_name,
+    )
+    # Registering appended to the audit chain, whose lock we now hold until commit: a second
+    # bootstrap running at the same moment has committed before us, or waits and then sees ours.
+    _refuse_if_a_centre_exists(besides=organisation)
+    now = timezone.now()
+    organisation.submitted_at = now
+    fsm_transition(organisation, "submit", by=by, state_field="status", payload={"bootstrap": True})
+    organisation.reviewed_at = now
+    return fsm_transition(organisation, "approve", by=by, state_field="status", payload={"bootstrap": True})
+
+
+def _refuse_if_a_centre_exists(*, besides: Organisation | None = None) -> None:
+    centres = Organisation.objects.filter(kind=OrganisationKind.CENTRE)
+    if besides is not None:
+        centres = centres.exclude(pk=besides.pk)
+    existing = centres.order_by("pk").first()
+    if existing is not None:
+        raise DomainError(
+            _("平台已有交易中心“%(name)s”；其他单位由交易中心审核开设。") % {"name": existing.name}, code="centre_exists"
+        )
 
 
 # Sign-in ----------------------------------------------------------------------------------------
