@@ -83,7 +83,7 @@ class TenderListCreateView(GenericAPIView):
         require(request.user, "tendering.create_tender")
         fields = _input(s.TenderCreateSerializer, request)
         project, lots = fields.pop("project"), fields.pop("lots")
-        require(request.user, "tendering.create_tender", project)  # a tenderer only for its own projects
+        require(request.user, "tendering.create_tender", project)  # its tenderer, or the agency it mandates
         tender = services.tender_create(by=Actor.from_request(request), project=project, lots=lots, **fields)
         return _detail(tender, status.HTTP_201_CREATED)
 
@@ -176,10 +176,10 @@ class ProjectCreateView(APIView):
     @extend_schema(tags=["projects"], summary="Create a construction project (工程项目) to tender for",
                    request=s.ProjectInputSerializer, responses={201: s.ProjectSerializer, **REFUSED})
     def post(self, request):
-        require(request.user, "tendering.create_tender")
+        require(request.user, "tendering.create_project")  # only a tenderer, for its own organisation
         fields = _input(s.ProjectInputSerializer, request)
         tenderer = fields.pop("tenderer", None) or request.user.organisation
-        require(request.user, "tendering.create_tender", tenderer)
+        require(request.user, "tendering.create_project", tenderer)
         project = services.project_create(by=Actor.from_request(request), tenderer=tenderer, **fields)
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 

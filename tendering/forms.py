@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationKind, OrganisationStatus
 from tendering.models import BidScope, ClarificationKind, LotState, Procedure, Project
+from tendering.money import MAX_FEN
+from tendering.periods import EARLIEST_YEAR, LATEST_YEAR, MAX_ACCELERATOR
 
 LOCAL_DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -24,6 +26,16 @@ class LocalDateTimeField(forms.DateTimeField):
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", [LOCAL_DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
         super().__init__(**kwargs)
+
+    def strptime(self, value, format):
+        # Checked before the time zone is applied: years near 1 or 9999 overflow on conversion.
+        moment = super().strptime(value, format)
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                _("年份须在%(first)s年至%(last)s年之间。"), code="year_out_of_range",
+                params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+            )
+        return moment
 
 
 def yuan_to_fen(amount: Decimal) -> int:
@@ -41,6 +53,7 @@ class YuanField(forms.DecimalField):
         kwargs.setdefault("max_digits", 16)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("max_value", Decimal(MAX_FEN) / 100)  # the platform-wide bound, in yuan
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -93,22 +106,20 @@ def approved(kind: str):
 
 
 class ProjectForm(forms.Form):
-    tenderer = forms.ModelChoiceField(label=_("招标人"), queryset=Organisation.objects.none(), required=False)
+    """A tenderer's own project; it may mandate a verified agency (委托代理) to run its tenders."""
+
     code = forms.CharField(label=_("项目编号"), max_length=40)
     name = forms.CharField(label=_("项目名称"), max_length=200)
     location = forms.CharField(label=_("建设地点"), max_length=200, required=False)
     approval_number = forms.CharField(label=_("立项批文"), max_length=100, required=False)
     investment_fen = YuanField(label=_("总投资（元）"), required=False)
     funding_source = forms.CharField(label=_("资金来源"), max_length=100, required=False)
+    agency = forms.ModelChoiceField(label=_("委托代理机构"), queryset=Organisation.objects.none(), required=False,
+                                    empty_label=_("不委托（自行招标）"))
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # A tenderer's projects are its own; an agency names the tenderer it acts for.
-        if user.role == OrganisationKind.AGENCY:
-            self.fields["tenderer"].queryset = approved(OrganisationKind.TENDERER)
-            self.fields["tenderer"].required = True
-        else:
-            del self.fields["tenderer"]
+        self.fields["agency"].queryset = approved(OrganisationKind.AGENCY)
 
 
 class PrettyJSONField(forms.JSONField):
@@ -125,24 +136,20 @@ class TenderForm(forms.Form):
 
     title = forms.CharField(label=_("招标项目名称"), max_length=200)
     procedure = forms.ChoiceField(label=_("招标方式"), choices=Procedure.choices)
-    agency = forms.ModelChoiceField(label=_("招标代理"), queryset=Organisation.objects.none(), required=False)
     announcement = forms.CharField(label=_("公告正文"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
     bid_scope = forms.ChoiceField(label=_("投标范围"), choices=BidScope.choices)
     bidder_requirements = forms.CharField(label=_("投标人资格要求"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     documents_offer_end = LocalDateTimeField(label=_("招标文件获取截止时间"), required=False)
     bid_deadline = LocalDateTimeField(label=_("投标截止时间"), required=False)
     invitation_reply_deadline = LocalDateTimeField(label=_("邀请回复截止时间"), required=False, help_text=_("仅邀请招标"))
-    accelerator = forms.IntegerField(label=_("沙箱加速倍数"), min_value=1, initial=1, required=False,
+    accelerator = forms.IntegerField(label=_("沙箱加速倍数"), min_value=1, max_value=MAX_ACCELERATOR, initial=1, required=False,
                                      help_text=_("沙箱模式专用：法定期限按此倍数加速"))
     evaluation_scheme = PrettyJSONField(label=_("评标办法（JSON）"), required=False,
                                         widget=forms.Textarea(attrs={"rows": 16, "class": "code"}))
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if user.role == OrganisationKind.AGENCY:
-            del self.fields["agency"]  # the agency is the user's own organisation
-        else:
-            self.fields["agency"].queryset = approved(OrganisationKind.AGENCY)
+        # No agency field: a tender's agency is the one its project mandates (委托代理).
         if not settings.PLATFORM_SANDBOX:
             del self.fields["accelerator"]
 

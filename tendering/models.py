@@ -14,6 +14,10 @@ class Project(models.Model):
     code = models.CharField(_("项目编号"), max_length=40, unique=True)
     name = models.CharField(_("项目名称"), max_length=200)
     tenderer = models.ForeignKey("accounts.Organisation", verbose_name=_("招标人"), on_delete=models.PROTECT, related_name="projects")
+    # 委托代理: the agency the tenderer mandates for this project; only it may draft tenders for it.
+    agency = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("委托代理机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="mandated_projects"
+    )
     location = models.CharField(_("建设地点"), max_length=200, blank=True)
     approval_number = models.CharField(_("立项批文"), max_length=100, blank=True)
     investment_fen = models.BigIntegerField(_("总投资（分）"), null=True, blank=True)
@@ -134,6 +138,11 @@ class LotState(models.TextChoices):
     SUSPENDED = "suspended", _("暂停")
 
 
+class SuspensionKind(models.TextChoices):
+    OBJECTION = "objection", _("异议处理")
+    MANUAL = "manual", _("招标人暂停")
+
+
 SUSPENDABLE_LOT_STATES = [LotState.PUBLISHED, LotState.CLOSED, LotState.OPENING, LotState.EVALUATING, LotState.PUBLICIZING]
 CANCELLABLE_LOT_STATES = [LotState.DRAFT, *SUSPENDABLE_LOT_STATES, LotState.SUSPENDED]
 
@@ -148,6 +157,10 @@ class Lot(models.Model):
     maximum_price_fen = models.BigIntegerField(_("最高投标限价（分）"), null=True, blank=True)
     state = FSMField(_("状态"), default=LotState.DRAFT, choices=LotState.choices)
     suspended_from = models.CharField(_("暂停前状态"), max_length=16, blank=True, choices=LotState.choices)
+    # Why and since when the lot is suspended: objections resume only the lots they suspended,
+    # and the time suspended is given back to the bidders (R22).
+    suspension_kind = models.CharField(_("暂停原因类型"), max_length=16, blank=True, choices=SuspensionKind.choices)
+    suspended_at = models.DateTimeField(_("暂停开始时间"), null=True, blank=True)
     state_reason = models.TextField(_("状态说明"), blank=True)
     state_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
 
@@ -206,6 +219,7 @@ class Lot(models.Model):
     @transition(field=state, source=LotState.SUSPENDED, target=RETURN_VALUE(*SUSPENDABLE_LOT_STATES))
     def resume(self):
         previous, self.suspended_from = self.suspended_from, ""
+        self.suspension_kind, self.suspended_at = "", None
         return previous
 
 

@@ -24,6 +24,11 @@ DOCUMENT_OFFER_DAYS = 5  # R16
 OBJECTION_CUTOFF_DAYS = 10  # R22
 OBJECTION_ANSWER_DAYS = 3  # R22
 AMENDMENT_NOTICE_DAYS = 15  # L23, R21
+# The sandbox accelerator's ceiling: beyond it a statutory day would be shorter than a second.
+MAX_ACCELERATOR = 100_000
+# Dates a tender may carry: anything else is a typing error (and years near 1 or 9999 overflow
+# when converted between time zones).
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 @lru_cache(maxsize=1)

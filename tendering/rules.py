@@ -2,7 +2,7 @@
 tendering app checks one of these rules. They decide *who*; `tendering/services.py` decides
 *when* (state and statutory deadlines)."""
 
-from accounts.permissions import acting_member, has_role, is_centre_staff, public, rule
+from accounts.permissions import acting_member, is_centre_staff, is_regulator, public, rule
 from tendering.models import TenderState
 
 
@@ -15,7 +15,7 @@ def is_owner(user, tender) -> bool:
 
 def is_insider(user, tender) -> bool:
     """May see the tender's confidential data (registrations, downloads) before the opening."""
-    return is_owner(user, tender) or is_centre_staff(user) or has_role(user, "regulator")
+    return is_owner(user, tender) or is_centre_staff(user) or is_regulator(user)
 
 
 def is_registered(user, tender) -> bool:
@@ -28,16 +28,26 @@ def is_registered(user, tender) -> bool:
     )
 
 
+@rule("tendering.create_project")
+def create_project(user, tenderer):
+    """Only a verified tenderer's users create projects, and only for their own organisation
+    (given it); the tenderer may mandate an agency (委托代理) for the project."""
+    if not acting_member(user, "tenderer"):
+        return False
+    return tenderer is None or tenderer.pk == user.organisation_id
+
+
 @rule("tendering.create_tender")
-def create_tender(user, obj):
-    """A verified tenderer or agency. Given a project (or the tenderer organisation), a tenderer's
-    user may only create for its own organisation; an agency acts for any tenderer."""
+def create_tender(user, project):
+    """A verified tenderer or agency. Given a project: a tenderer's user for its own projects, an
+    agency's user only for projects that mandate its organisation."""
     if not acting_member(user, "tenderer", "agency"):
         return False
-    tenderer_id = getattr(obj, "tenderer_id", None) or (obj.pk if obj is not None and hasattr(obj, "kind") else None)
-    if user.role == "tenderer" and tenderer_id is not None:
-        return tenderer_id == user.organisation_id
-    return True
+    if project is None:
+        return True
+    if user.role == "tenderer":
+        return project.tenderer_id == user.organisation_id
+    return project.agency_id is not None and project.agency_id == user.organisation_id
 
 
 @rule("tendering.manage_tender")

@@ -11,6 +11,8 @@ from rest_framework import serializers
 
 from accounts.models import Organisation, OrganisationKind
 from tendering import selectors
+from tendering.money import MAX_FEN
+from tendering.periods import MAX_ACCELERATOR
 from tendering.models import (
     BidScope,
     Clarification,
@@ -98,10 +100,11 @@ class ClarificationSerializer(serializers.ModelSerializer):
 
 class ProjectSerializer(serializers.ModelSerializer):
     tenderer = OrganisationRefSerializer(read_only=True)
+    agency = OrganisationRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Project
-        fields = ["id", "code", "name", "tenderer", "location", "approval_number", "investment_fen", "funding_source"]
+        fields = ["id", "code", "name", "tenderer", "agency", "location", "approval_number", "investment_fen", "funding_source"]
 
 
 class ProjectRefSerializer(serializers.ModelSerializer):
@@ -170,20 +173,24 @@ class AnnouncementFilterSerializer(serializers.Serializer):
 class LotInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    maximum_price_fen = serializers.IntegerField(min_value=1, help_text=_("最高投标限价（分）"))
+    maximum_price_fen = serializers.IntegerField(min_value=1, max_value=MAX_FEN, help_text=_("最高投标限价（分）"))
 
 
 class ProjectInputSerializer(serializers.Serializer):
     tenderer = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(kind=OrganisationKind.TENDERER),
         required=False,
-        help_text=_("招标人；招标人本单位用户可省略，招标代理必须填写"),
+        help_text=_("招标人；只能是本单位，可省略"),
+    )
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(kind=OrganisationKind.AGENCY), required=False, allow_null=True, default=None,
+        help_text=_("委托代理机构（已核验的招标代理）；只有它可以为本项目新建招标项目"),
     )
     code = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     approval_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    investment_fen = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    investment_fen = serializers.IntegerField(min_value=0, max_value=MAX_FEN, required=False, allow_null=True, default=None)
     funding_source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
@@ -193,7 +200,8 @@ class TenderFieldsSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     procedure = serializers.ChoiceField(choices=Procedure.choices, required=False)
     agency = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.filter(kind=OrganisationKind.AGENCY), required=False, allow_null=True
+        queryset=Organisation.objects.filter(kind=OrganisationKind.AGENCY), required=False, allow_null=True,
+        help_text=_("可省略；如填写，必须是工程项目委托的代理机构"),
     )
     announcement = serializers.CharField(required=False, allow_blank=True)
     bid_scope = serializers.ChoiceField(choices=BidScope.choices, required=False)
@@ -201,7 +209,7 @@ class TenderFieldsSerializer(serializers.Serializer):
     bid_deadline = serializers.DateTimeField(required=False, allow_null=True)
     documents_offer_end = serializers.DateTimeField(required=False, allow_null=True)
     invitation_reply_deadline = serializers.DateTimeField(required=False, allow_null=True)
-    accelerator = serializers.IntegerField(min_value=1, required=False, help_text=_("沙箱加速倍数（仅沙箱平台）"))
+    accelerator = serializers.IntegerField(min_value=1, max_value=MAX_ACCELERATOR, required=False, help_text=_("沙箱加速倍数（仅沙箱平台）"))
     evaluation_scheme = serializers.JSONField(required=False, allow_null=True)
 
     def validate_evaluation_scheme(self, value):

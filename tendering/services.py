@@ -25,8 +25,10 @@ from audit.actor import Actor
 from audit.services import fsm_transition, record_event
 from config.errors import DeadlineError, DomainError, IllegalTransition, NotAllowed
 from tendering import periods, scheme
+from tendering.money import is_valid_fen
 from tendering.models import (
     CANCELLABLE_LOT_STATES,
+    EDITABLE_TENDER_STATES,
     SUSPENDABLE_LOT_STATES,
     BidderRegistration,
     BidScope,
@@ -43,6 +45,7 @@ from tendering.models import (
     Procedure,
     Project,
     Question,
+    SuspensionKind,
     Tender,
     TenderDocument,
     TenderState,
@@ -102,11 +105,13 @@ def _acting_organisation(by: Actor) -> Organisation:
 def _require_aware(value: datetime | None, label) -> None:
     if value is not None and (not isinstance(value, datetime) or timezone.is_naive(value)):
         raise DomainError(_("“%(field)s”必须是带时区的时间。") % {"field": label})
+    if value is not None and not periods.EARLIEST_YEAR <= value.year <= periods.LATEST_YEAR:
+        raise DomainError(_("“%(field)s”的年份须在%(first)s年至%(last)s年之间。") % {"field": label, "first": periods.EARLIEST_YEAR, "last": periods.LATEST_YEAR})
 
 
 def _check_accelerator(accelerator) -> int:
-    if isinstance(accelerator, bool) or not isinstance(accelerator, int) or accelerator < 1:
-        raise DomainError(_("加速倍数必须是不小于1的整数。"))
+    if isinstance(accelerator, bool) or not isinstance(accelerator, int) or not 1 <= accelerator <= periods.MAX_ACCELERATOR:
+        raise DomainError(_("加速倍数必须是1至%(max)s之间的整数。") % {"max": periods.MAX_ACCELERATOR})
     if accelerator > 1 and not settings.PLATFORM_SANDBOX:
         raise DomainError(_("本平台不是沙箱环境，不能使用加速倍数；正式项目的法定期限不可缩短。"), code="sandbox_only")
     return accelerator
@@ -123,8 +128,8 @@ def _check_lot_data(data: dict) -> dict:
         cleaned["description"] = (cleaned["description"] or "").strip()
     if "maximum_price_fen" in cleaned:
         price = cleaned["maximum_price_fen"]
-        if price is not None and (isinstance(price, bool) or not isinstance(price, int) or price <= 0):
-            raise DomainError(_("最高投标限价必须是大于0的整数（单位：分）。"))
+        if price is not None and not is_valid_fen(price, allow_zero=False):
+            raise DomainError(_("最高投标限价必须是大于0且不超过平台上限的整数（单位：分）。"))
     return cleaned
 
 
@@ -139,8 +144,6 @@ def _check_tender_fields(fields: dict) -> dict:
         raise DomainError(_("招标方式无效。"))
     if "bid_scope" in cleaned and cleaned["bid_scope"] not in BidScope.values:
         raise DomainError(_("投标范围无效。"))
-    if cleaned.get("agency") is not None and cleaned["agency"].kind != OrganisationKind.AGENCY:
-        raise DomainError(_("所选单位不是招标代理机构。"))
     if "accelerator" in cleaned:
         _check_accelerator(cleaned["accelerator"])
     if "evaluation_scheme" in cleaned and not isinstance(cleaned["evaluation_scheme"], dict):
@@ -166,23 +169,57 @@ def _scheme_errors(value) -> list[str]:
 
 # Projects and tenders ----------------------------------------------------------------------------
 
+def _check_mandate(agency: Organisation | None) -> None:
+    """委托代理: the agency a tenderer mandates must be a verified, active agency."""
+    if agency is not None and (agency.kind != OrganisationKind.AGENCY or not agency.can_act):
+        raise DomainError(_("委托代理机构必须是已核验且未被暂停的招标代理机构。"))
+
+
 @transaction.atomic
-def project_create(*, by: Actor, tenderer: Organisation, code: str, name: str, location: str = "", approval_number: str = "", investment_fen: int | None = None, funding_source: str = "") -> Project:
-    require(by.user, "tendering.create_tender", tenderer)
+def project_create(
+    *, by: Actor, tenderer: Organisation, code: str, name: str, location: str = "", approval_number: str = "",
+    investment_fen: int | None = None, funding_source: str = "", agency: Organisation | None = None,
+) -> Project:
+    """A tenderer's own project, optionally mandating an agency (委托代理) to run its tenders."""
+    require(by.user, "tendering.create_project", tenderer)
     if tenderer.kind != OrganisationKind.TENDERER or not tenderer.can_act:
         raise DomainError(_("招标人必须是已核验的招标人单位。"))
+    _check_mandate(agency)
     code = _text(code, _("项目编号不能为空。"))
     name = _text(name, _("项目名称不能为空。"))
-    if investment_fen is not None and (isinstance(investment_fen, bool) or not isinstance(investment_fen, int) or investment_fen < 0):
-        raise DomainError(_("总投资必须是非负整数（单位：分）。"))
+    if investment_fen is not None and not is_valid_fen(investment_fen):
+        raise DomainError(_("总投资必须是不超过平台上限的非负整数（单位：分）。"))
     if Project.objects.filter(code=code).exists():
         raise DomainError(_("项目编号已存在。"), code="duplicate")
     project = Project.objects.create(
-        tenderer=tenderer, code=code, name=name, location=location.strip(), approval_number=approval_number.strip(),
+        tenderer=tenderer, agency=agency, code=code, name=name, location=location.strip(), approval_number=approval_number.strip(),
         investment_fen=investment_fen, funding_source=funding_source.strip(),
     )
-    record_event(by=by, action="project.create", obj=project, payload={"code": code, "name": name, "tenderer": tenderer.pk})
+    record_event(by=by, action="project.create", obj=project, payload={"code": code, "name": name, "tenderer": tenderer.pk, "agency": agency.pk if agency else None})
     return project
+
+
+@transaction.atomic
+def project_mandate(*, by: Actor, project: Project, agency: Organisation | None) -> Project:
+    """The tenderer changes (or withdraws) the project's mandated agency. Tenders still being
+    drafted follow the mandate; tenders already submitted or published keep the agency they had."""
+    require(by.user, "tendering.create_project", project.tenderer)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    _check_mandate(agency)
+    previous = project.agency_id
+    project.agency = agency
+    project.save(update_fields=["agency"])
+    drafts = list(project.tenders.select_for_update().filter(state__in=EDITABLE_TENDER_STATES).values_list("pk", flat=True))
+    Tender.objects.filter(pk__in=drafts).update(agency=agency)
+    record_event(by=by, action="project.mandate", obj=project, payload={"from": previous, "to": agency.pk if agency else None, "tenders": drafts})
+    return project
+
+
+def _tender_agency(project: Project, agency: Organisation | None) -> Organisation | None:
+    """A tender's agency is its project's mandated agency; naming any other is refused."""
+    if agency is not None and agency.pk != project.agency_id:
+        raise DomainError(_("招标代理必须是工程项目委托的代理机构。"))
+    return project.agency
 
 
 @transaction.atomic
@@ -193,12 +230,12 @@ def tender_create(
     invitation_reply_deadline: datetime | None = None, accelerator: int = 1, evaluation_scheme: dict | None = None,
     lots: list[dict],
 ) -> Tender:
-    """A draft tender with its lots numbered 1..n and a code "<region>-<year>-<seq>"."""
+    """A draft tender with its lots numbered 1..n and a code "<region>-<year>-<seq>", by the
+    project's tenderer or the agency it mandated; the tender's agency is the project's."""
     require(by.user, "tendering.create_tender", project)
-    if by.user.role == OrganisationKind.AGENCY:
-        if agency is not None and agency.pk != by.user.organisation_id:
-            raise NotAllowed(_("招标代理只能以本单位名义代理招标。"))
-        agency = by.user.organisation
+    if not Organisation.objects.get(pk=project.tenderer_id).can_act:  # as stored now, not as cached
+        raise NotAllowed(_("招标人单位未核验或已被暂停，不能创建招标项目。"))
+    agency = _tender_agency(project, agency)
     fields = _check_tender_fields({
         "title": title, "procedure": procedure, "agency": agency, "announcement": (announcement or "").strip(),
         "bid_scope": bid_scope, "bidder_requirements": (bidder_requirements or "").strip(), "bid_deadline": bid_deadline,
@@ -235,6 +272,8 @@ def tender_update(*, by: Actor, tender: Tender, **fields) -> Tender:
     tender = _lock_tender(tender)
     _editable(tender)
     cleaned = _check_tender_fields(fields)
+    if "agency" in cleaned:
+        cleaned["agency"] = _tender_agency(tender.project, cleaned["agency"])
     changed = {key: value for key, value in cleaned.items() if getattr(tender, key) != value}
     for key, value in changed.items():
         setattr(tender, key, value)
@@ -335,11 +374,14 @@ def document_download(*, by: Actor, document: TenderDocument) -> DocumentDownloa
 
 def _publication_errors(tender: Tender, at: datetime) -> list[str]:
     """Everything that keeps the tender from being published at `at`: L24, R16, R27, the scheme,
-    the invitations, the accelerator."""
+    the invitations, the accelerator, the tender documents, parties that may act."""
     errors = []
     if tender.accelerator > 1 and not settings.PLATFORM_SANDBOX:
         errors.append(_("本平台不是沙箱环境，不能使用加速倍数；正式项目的法定期限不可缩短。"))
         return errors
+    errors += _party_errors(tender)
+    if not TenderDocument.objects.filter(tender=tender, clarification__isnull=True, superseded_by__isnull=True).exists():
+        errors.append(_("请先上传招标文件。"))
     lots = list(tender.lots.all())
     if not lots:
         errors.append(_("招标项目至少需要一个标段。"))
@@ -351,6 +393,20 @@ def _publication_errors(tender: Tender, at: datetime) -> list[str]:
         errors += _deadline_errors(tender, at)
     if tender.procedure == Procedure.INVITED:
         errors += _invitation_errors(tender, at)
+    return errors
+
+
+def _party_errors(tender: Tender) -> list[str]:
+    """The tenderer, and its agency if any, must be verified and not suspended; the agency must
+    be the one the project mandates (委托代理)."""
+    errors = []
+    if not tender.tenderer.can_act:
+        errors.append(_("招标人单位未核验或已被暂停。"))
+    if tender.agency_id is not None:
+        if not tender.agency.can_act:
+            errors.append(_("招标代理机构未核验或已被暂停。"))
+        if tender.agency_id != tender.project.agency_id:
+            errors.append(_("招标代理不是工程项目委托的代理机构。"))
     return errors
 
 

@@ -99,10 +99,16 @@ def lots_data(count: int = 1, maximum_price_fen: int | None = 100_000_000) -> li
     return [{"name": f"第{n}标段", "description": "施工", "maximum_price_fen": maximum_price_fen} for n in range(1, count + 1)]
 
 
-def make_project(owner: User, tenderer: Organisation | None = None):
+def make_project(owner: User, tenderer: Organisation | None = None, agency: Organisation | None = None):
+    """A project of `owner`'s organisation (a tenderer), mandating `agency` if given."""
     return services.project_create(
-        by=actor(owner), tenderer=tenderer or owner.organisation, code=f"P-{next(_serial)}", name="道路改造工程"
+        by=actor(owner), tenderer=tenderer or owner.organisation, code=f"P-{next(_serial)}", name="道路改造工程", agency=agency
     )
+
+
+def mandated_project(agency_user: User) -> "services.Project":
+    """A project of a fresh verified tenderer that mandates `agency_user`'s organisation."""
+    return make_project(person("tenderer"), agency=agency_user.organisation)
 
 
 def make_tender(
@@ -118,15 +124,18 @@ def make_tender(
     accelerator: int = 1,
     invitees: list[Organisation] | None = None,
     project=None,
+    documents: bool = True,
     **fields,
 ) -> Tender:
-    """A tender of `owner`'s organisation (a tenderer; or an agency if `project` is given) taken
-    through the services up to `state` (draft, submitted, approved, published). Deadlines are
-    relative to `now` (default: the current, possibly patched, server time)."""
+    """A tender of `owner`'s organisation (a tenderer; or an agency, on a project mandating it)
+    taken through the services up to `state` (draft, submitted, approved, published), with the
+    tender documents uploaded unless `documents=False`. Deadlines are relative to `now`
+    (default: the current, possibly patched, server time)."""
     from django.utils import timezone
 
     now = now or timezone.now()
-    project = project or make_project(owner)
+    if project is None:
+        project = mandated_project(owner) if owner.role == "agency" else make_project(owner)
     tender = services.tender_create(
         by=actor(owner), project=project, title=fields.pop("title", "道路改造工程施工"), procedure=procedure,
         bid_deadline=now + deadline, documents_offer_end=now + offer,
@@ -137,6 +146,9 @@ def make_tender(
     if procedure == "invited":
         invitees = invitees if invitees is not None else [make_org("bidder") for _ in range(3)]
         services.invitations_set(by=actor(owner), tender=tender, organisations=invitees, criteria={"qualification": "市政"})
+    if documents:
+        # An ASCII title: pages rendered in English (tests/test_i18n.py) show it as user data.
+        upload(owner, tender, title="tender-documents.pdf")
     if state == TenderState.DRAFT:
         return tender
     services.tender_submit(by=actor(owner), tender=tender)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import OrganisationKind
-from accounts.permissions import require
+from accounts.permissions import can, require
 from tendering import selectors, services
 from tendering.forms import (
     AnswerForm,
@@ -34,11 +34,16 @@ except ImportError:  # pragma: no cover - depends on what the domain side has bu
 
 
 def _projects_for(user):
-    # A tenderer picks among its own projects; an agency acts for any tenderer.
-    projects = Project.objects.select_related("tenderer")
+    # A tenderer picks among its own projects; an agency among the projects that mandate it.
+    projects = Project.objects.select_related("tenderer", "agency")
     if user.role == OrganisationKind.AGENCY:
-        return projects
+        return projects.filter(agency_id=user.organisation_id)
     return projects.filter(tenderer_id=user.organisation_id)
+
+
+def _project_form(user, data=None):
+    """Only a tenderer creates projects; an agency sees none to create."""
+    return ProjectForm(data) if can(user, "tendering.create_project") else None
 
 
 @login_required
@@ -57,12 +62,10 @@ def tender_list(request):
 
 @login_required
 def project_new(request):
-    require(request.user, "tendering.create_tender")
-    form = ProjectForm(request.POST or None, user=request.user)
+    require(request.user, "tendering.create_project")
+    form = _project_form(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        tenderer = data.pop("tenderer", None) or request.user.organisation
-        ok, project = perform(request, services.project_create, form=form, tenderer=tenderer, **data)
+        ok, project = perform(request, services.project_create, form=form, tenderer=request.user.organisation, **form.cleaned_data)
         if ok:
             messages.success(request, _("工程项目已创建。"))
             return redirect(f"{reverse('tendering:tender_new')}?project={project.pk}")
@@ -80,16 +83,14 @@ def tender_new(request):
     projects = _projects_for(request.user)
     choice = ProjectChoiceForm(request.GET or None, projects=projects)
     if not choice.is_valid():
-        context = {"form": ProjectForm(user=request.user), "choice": choice}
+        context = {"form": _project_form(request.user), "choice": choice}
         return render(request, "tendering/workspace/project_choice.html", context)
     project = choice.cleaned_data["project"]
     initial = {"evaluation_scheme": _initial_scheme(), "accelerator": 1}
-    form = TenderForm(request.POST or None, user=request.user, initial=initial)
+    form = TenderForm(request.POST or None, initial=initial)
     lots = LotFormSet(request.POST or None, prefix="lots")
     if request.method == "POST" and form.is_valid() and lots.is_valid():
         fields = form.service_fields()
-        if request.user.role == OrganisationKind.AGENCY:
-            fields["agency"] = request.user.organisation
         ok, tender = perform(request, services.tender_create, form=form, project=project, lots=lots.lots(), **fields)
         if ok:
             messages.success(request, _("招标项目 %(code)s 已创建（草稿）。") % {"code": tender.code})
@@ -104,7 +105,7 @@ def tender_edit(request, pk: int):
         messages.error(request, _("只有草稿或已退回的招标项目可以修改。"))
         return redirect("tendering:manage", pk=tender.pk)
     initial = {name: getattr(tender, name) for name in TenderForm.base_fields}
-    form = TenderForm(request.POST or None, user=request.user, initial=initial)
+    form = TenderForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         ok, _tender = perform(request, services.tender_update, form=form, tender=tender, **form.service_fields())
         if ok:

@@ -8,27 +8,19 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import credit_code
-from accounts.models import Organisation, User
 from accounts.services import api_token_create
 from audit.actor import Actor
 from tendering import scheme, services
+from tests import factories
 
 _serial = itertools.count(1)
 ROLES = ("anonymous", "bidder", "tenderer", "other_tenderer", "agency", "centre", "regulator")
 
 
-def make_org(kind: str, name: str) -> Organisation:
-    return Organisation.objects.create(
-        kind=kind, status="approved", name=name, credit_code=credit_code.complete(f"91441900{next(_serial):09d}"),
-        legal_representative="张三", address="东莞市南城街道", contact_phone="0769-22000000",
-    )
-
-
-def make_user(role: str, organisation: Organisation | None) -> User:
-    return User.objects.create_user(
-        username=f"{role}{next(_serial)}", password="Pw-for-tests-2026", role=role, organisation=organisation, is_org_admin=True
-    )
+def member(kind: str, name: str):
+    """The administrator of a verified organisation, registered and approved through the services."""
+    organisation = factories.centre_reviewer().organisation if kind == "centre" else factories.make_org(kind, name=name)
+    return factories.admin_of(organisation)
 
 
 @pytest.fixture
@@ -37,12 +29,12 @@ def people(db):
     made below; `other_tenderer` belongs to another verified tenderer."""
     return {
         "anonymous": None,
-        "bidder": make_user("bidder", make_org("bidder", "东莞市投标建设有限公司")),
-        "tenderer": make_user("tenderer", make_org("tenderer", "东莞市招标人有限公司")),
-        "other_tenderer": make_user("tenderer", make_org("tenderer", "东莞市另一招标人有限公司")),
-        "agency": make_user("agency", make_org("agency", "广东代理有限公司")),
-        "centre": make_user("centre", make_org("centre", "东莞市公共资源交易中心")),
-        "regulator": make_user("regulator", make_org("regulator", "东莞市住房和城乡建设局")),
+        "bidder": member("bidder", "东莞市投标建设有限公司"),
+        "tenderer": member("tenderer", "东莞市招标人有限公司"),
+        "other_tenderer": member("tenderer", "东莞市另一招标人有限公司"),
+        "agency": member("agency", "广东代理有限公司"),
+        "centre": member("centre", "东莞市公共资源交易中心"),
+        "regulator": member("regulator", "东莞市住房和城乡建设局"),
     }
 
 
@@ -68,7 +60,10 @@ def actor(user) -> Actor:
 @pytest.fixture
 def project(people):
     tenderer = people["tenderer"]
-    return services.project_create(by=actor(tenderer), tenderer=tenderer.organisation, code=f"P-{next(_serial)}", name="道路改造工程")
+    return services.project_create(
+        by=actor(tenderer), tenderer=tenderer.organisation, code=f"P-{next(_serial)}", name="道路改造工程",
+        agency=people["agency"].organisation,
+    )
 
 
 def tender_fields(**overrides) -> dict:
@@ -86,12 +81,15 @@ def tender_fields(**overrides) -> dict:
 
 @pytest.fixture
 def make_tender(people, project):
-    """make_tender(state) → a tender of `tenderer` with `agency` as its agency, brought to
+    """make_tender(state) → a tender of `tenderer` with `agency` (mandated by the project) as its
+    agency, with its tender documents uploaded, brought to
     draft / submitted / approved / published through the services."""
 
-    def make(state: str = "draft", **overrides):
+    def make(state: str = "draft", documents: bool = True, **overrides):
         owner = actor(people["tenderer"])
         tender = services.tender_create(by=owner, project=project, agency=people["agency"].organisation, **tender_fields(**overrides))
+        if documents:
+            factories.upload(people["tenderer"], tender)
         steps = {
             "submitted": lambda: services.tender_submit(by=owner, tender=tender),
             "approved": lambda: services.tender_approve(by=actor(people["centre"]), tender=tender),

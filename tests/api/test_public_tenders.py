@@ -47,7 +47,7 @@ def test_bad_filters_are_a_clear_400(api):
 
 
 def test_detail_shows_lots_current_documents_and_clarifications(api, people, make_tender):
-    tender = make_tender("draft")
+    tender = make_tender("draft", documents=False)
     owner = actor(people["tenderer"])
     services.tender_document_upload(by=owner, tender=tender, title="招标文件", uploaded_file=ContentFile(b"v1", name="a.pdf"))
     services.tender_document_upload(by=owner, tender=tender, title="招标文件", uploaded_file=ContentFile(b"v2", name="a.pdf"))

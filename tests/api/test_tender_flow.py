@@ -9,6 +9,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from tendering import scheme, services
 from tendering.models import Tender
+from tests import factories
 from tests.api.conftest import actor
 
 
@@ -44,6 +45,7 @@ def test_create_submit_approve_publish_through_the_api(api, people, project):
     assert client.patch(f"/api/v1/tenders/{pk}/", {"title": "科教路改造工程施工（一期）"}, format="json").json()["title"] == (
         "科教路改造工程施工（一期）"
     )
+    factories.upload(people["tenderer"], Tender.objects.get(pk=pk))  # documents are uploaded on the web page
     assert client.post(f"/api/v1/tenders/{pk}/submit/").json()["state"] == "submitted"
 
     services.tender_approve(by=actor(people["centre"]), tender=Tender.objects.get(pk=pk))
@@ -193,3 +195,20 @@ def test_a_bad_token_is_401(api):
     client = api("anonymous")
     client.credentials(HTTP_AUTHORIZATION="Bearer etp_not-a-real-token")
     assert client.get("/api/v1/tenders/").status_code == 401
+
+
+def test_amounts_and_accelerators_beyond_the_platform_bound_are_a_clear_400(api, people, project):
+    """2**53 fen cannot enter the audit chain and 2**64 overflows the database: both are refused
+    with a clear message before anything is written (tendering.money.MAX_FEN)."""
+    client = api("tenderer")
+    before, tenders_before = AuditEvent.objects.count(), Tender.objects.count()
+    for price in (2**53, 2**64):
+        response = client.post("/api/v1/tenders/", _create_payload(project, lots=[{"name": "一", "maximum_price_fen": price}]), format="json")
+        assert response.status_code == 400, response.content.decode()
+        assert "maximum_price_fen" in response.content.decode()
+    assert client.post("/api/v1/tenders/", _create_payload(project, accelerator=10**9), format="json").status_code == 400
+    project_response = client.post("/api/v1/projects/", {"code": "P-BIG", "name": "大项目", "investment_fen": 2**64}, format="json")
+    assert project_response.status_code == 400
+    assert "investment_fen" in project_response.json()
+    assert Tender.objects.count() == tenders_before
+    assert AuditEvent.objects.count() == before

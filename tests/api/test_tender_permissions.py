@@ -38,7 +38,8 @@ MATRIX = {
     ),
     "create project": (
         None, "post", "/api/v1/projects/", "project",
-        expect(UNAUTHENTICATED, FORBIDDEN, CREATED, FORBIDDEN, CREATED, FORBIDDEN, FORBIDDEN),
+        # Only the tenderer creates its projects; the agency works on the projects that mandate it.
+        expect(UNAUTHENTICATED, FORBIDDEN, CREATED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ),
     "workspace": (None, "get", "/api/v1/workspace/tenders/", None, expect(UNAUTHENTICATED, OK, OK, OK, OK, OK, OK)),
 }

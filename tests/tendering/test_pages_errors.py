@@ -200,3 +200,41 @@ def test_cancel_needs_a_reason_and_shows_on_the_announcement(client, world):
     client.force_login(world.other_bidder)
     page = client.get(reverse("tendering:detail", args=[tender.pk])).content.decode()
     assert "项目建设规模调整，终止招标。" in page
+
+
+def test_year_one_deadline_is_a_form_error_not_a_crash(client, world, clock):
+    tender = draft_tender(world)
+    before = tender.bid_deadline
+    client.force_login(world.tenderer)
+    data = {key: value for key, value in tender_post_data(clock).items() if not key.startswith("lots-")}
+    for moment in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        response = client.post(reverse("tendering:tender_edit", args=[tender.pk]), {**data, "bid_deadline": moment})
+        assert response.status_code == 200
+        assert "年份须在2000年至2100年之间" in response.content.decode()
+    tender.refresh_from_db()
+    assert tender.bid_deadline == before
+
+
+def test_amount_beyond_the_platform_bound_is_a_form_error(client, world, clock):
+    client.force_login(world.tenderer)
+    huge = {"lots-TOTAL_FORMS": "1", "lots-0-maximum_price_fen": "90071992547410.00"}  # 2**53 fen and a bit
+    response = client.post(new_tender_url(project_of(world)), tender_post_data(clock, **huge))
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    response = client.post(reverse("tendering:project_new"), {"code": "P-HUGE", "name": "大工程", "investment_fen": "99999999999999.99"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not Tender.objects.exists() and not Project.objects.filter(code="P-HUGE").exists()
+
+
+def test_tenderer_mandates_an_agency_on_the_project_page_and_the_agency_sees_only_that_project(client, world):
+    client.force_login(world.tenderer)
+    response = client.post(reverse("tendering:project_new"), {"code": "P-MANDATE", "name": "委托项目", "agency": world.agency.organisation_id})
+    project = Project.objects.get(code="P-MANDATE")
+    assert response.status_code == 302 and project.agency == world.agency.organisation
+    unmandated = project_of(world, code="P-OWN")
+    client.force_login(world.agency)
+    page = client.get(reverse("tendering:tender_new")).content.decode()
+    assert "P-MANDATE" in page and "P-OWN" not in page
+    assert 'action="/tendering/workspace/projects/new/"' not in page  # an agency creates no project
+    assert client.post(reverse("tendering:project_new"), {"code": "P-AG", "name": "代理自建"}).status_code == 403
+    assert client.get(new_tender_url(unmandated)).status_code == 200  # the choice page again, with an error
+    assert not Project.objects.filter(code="P-AG").exists()

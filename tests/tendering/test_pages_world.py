@@ -57,11 +57,12 @@ def lot_data(**overrides) -> dict:
     return {"name": "一标段：泵站主体工程", "description": "泵站土建及设备安装", "maximum_price_fen": 123456789, **overrides}
 
 
-def draft_tender(world, *, title="东江引水泵站改造工程施工招标", project_code=None, accelerator=1, procedure="open", **fields):
+def draft_tender(world, *, title="东江引水泵站改造工程施工招标", project_code=None, accelerator=1, procedure="open", agency=None, **fields):
+    """A draft of world.tenderer; `agency` is mandated by the project (委托代理) and so acts for the tender."""
     by = actor(world.tenderer)
     project = services.project_create(
         by=by, tenderer=world.tenderer.organisation, code=project_code or f"DG-SW-{next(_serial)}", name="东江引水泵站改造工程",
-        location="东莞市石龙镇",
+        location="东莞市石龙镇", agency=agency,
     )
     now = timezone.now()
     fields.setdefault("bid_deadline", now + timedelta(days=40))

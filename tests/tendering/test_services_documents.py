@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 
 def test_upload_hashes_versions_and_signs(owner, settings):
-    tender = factories.make_tender(owner)
+    tender = factories.make_tender(owner, documents=False)
     first = factories.upload(owner, tender, content=b"v1")
     second = factories.upload(owner, tender, content=b"version two")
     other = factories.upload(owner, tender, title="工程量清单", content=b"bill")
@@ -39,12 +39,29 @@ def test_upload_hashes_versions_and_signs(owner, settings):
 
 def test_too_large_document_refused_and_nothing_stored(owner, settings):
     settings.PLATFORM_MAX_DOCUMENT_BYTES = 10
-    tender = factories.make_tender(owner)
+    tender = factories.make_tender(owner, documents=False)
     with pytest.raises(DomainError):
         factories.upload(owner, tender, content=b"x" * 11)
     with pytest.raises(DomainError):
         factories.upload(owner, tender, content=b"")
     assert not TenderDocument.objects.exists()
+
+
+def stored_files(settings) -> list:
+    return [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()] if settings.MEDIA_ROOT.exists() else []
+
+
+def test_a_file_that_under_reports_its_size_is_caught_while_streamed(owner, settings):
+    """The declared size comes from the client; the limit is enforced on the bytes actually read."""
+    settings.PLATFORM_MAX_DOCUMENT_BYTES = 10
+    tender = factories.make_tender(owner, documents=False)
+    lying = ContentFile(b"x" * 5000, name="big.pdf")
+    lying.size = 3  # what a client could claim
+    with pytest.raises(DomainError) as error:
+        services.tender_document_upload(by=actor(owner), tender=tender, title="招标文件", uploaded_file=lying)
+    assert error.value.code == "too_large"
+    assert not TenderDocument.objects.exists()
+    assert stored_files(settings) == []
 
 
 def test_after_submission_documents_come_only_with_a_clarification(owner):
@@ -58,7 +75,7 @@ def test_after_submission_documents_come_only_with_a_clarification(owner):
 
 
 def test_upload_only_by_owner(owner):
-    tender = factories.make_tender(owner)
+    tender = factories.make_tender(owner, documents=False)
     with pytest.raises(PermissionDenied):
         services.tender_document_upload(by=actor(factories.person("bidder")), tender=tender, title="x", uploaded_file=ContentFile(b"x", name="x"))
     assert not TenderDocument.objects.exists()

@@ -57,14 +57,15 @@ def test_a_tenderer_cannot_create_for_another_tenderer(owner):
         services.project_create(by=actor(other), tenderer=owner.organisation, code="X-1", name="x")
 
 
-def test_agency_creates_for_a_tenderer_and_becomes_the_agency(owner):
+def test_mandated_agency_creates_for_the_tenderer_and_becomes_the_agency(owner):
     agency_user = factories.person("agency")
-    project = factories.make_project(agency_user, tenderer=owner.organisation)
+    project = factories.make_project(owner, agency=agency_user.organisation)
     tender = factories.make_tender(agency_user, project=project)
     assert tender.agency == agency_user.organisation and tender.tenderer == owner.organisation
     other_agency = factories.make_org("agency")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(DomainError):
         services.tender_create(by=actor(agency_user), project=project, title="t", agency=other_agency, lots=factories.lots_data())
+    assert Tender.objects.count() == 1
 
 
 def test_suspended_tenderer_cannot_create(db, clock):

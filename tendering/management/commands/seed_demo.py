@@ -187,8 +187,9 @@ def _bootstrap_centre(organisation: Organisation, username: str) -> None:
 
 
 def _publish_demo_tender(tenderer: Organisation, agency: Organisation) -> Tender:
-    """A two-lot open tender, drafted by the agency, approved by the centre and published, whose
-    deadline is the statutory minimum (accelerated) plus a little slack for the demo."""
+    """A two-lot open tender on a project the tenderer created mandating the agency (委托代理),
+    drafted by the agency, approved by the centre and published, whose deadline is the statutory
+    minimum (accelerated) plus a little slack for the demo."""
     tenderer_actor, agency_actor = _actor("tenderer"), _actor("agency")
     now = timezone.now()
     bid_deadline = periods.earliest_bid_deadline(now, ACCELERATOR) + timedelta(minutes=2)
@@ -201,7 +202,10 @@ def _publish_demo_tender(tenderer: Organisation, agency: Organisation) -> Tender
         approval_number="东发改〔2026〕88号",
         investment_fen=12_800_000_00,
         funding_source="财政资金",
+        agency=agency,
     )
+    if project.agency_id != agency.pk:  # a project left by an older seed, before mandates existed
+        project = tendering_services.project_mandate(by=tenderer_actor, project=project, agency=agency)
     tender = tendering_services.tender_create(
         by=agency_actor,
         project=project,
