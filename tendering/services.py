@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -586,27 +586,65 @@ def lot_fail(*, by: Actor, lot: Lot, reason: str) -> Lot:
 
 @transaction.atomic
 def lot_suspend(*, by: Actor, lot: Lot, reason: str) -> Lot:
-    """暂停, remembering the state to resume to."""
+    """暂停 by the owner, remembering the state to resume to."""
     _authorise(by, "tendering.manage_tender", lot.tender)
-    return _suspend(by, lot, _text(reason, _("暂停必须说明理由。")))
+    return _suspend(by, lot, _text(reason, _("暂停必须说明理由。")), SuspensionKind.MANUAL)
 
 
 @transaction.atomic
 def lot_resume(*, by: Actor, lot: Lot) -> Lot:
+    """Resume a suspended lot; never while an objection awaits its answer (R22): the last answer
+    resumes the lots the objections suspended."""
     _authorise(by, "tendering.manage_tender", lot.tender)
+    tender = _lock_tender(lot.tender)
+    if tender.objections.filter(answered_at__isnull=True).exists():
+        raise IllegalTransition(_("尚有未答复的异议，不能恢复招标活动；答复全部异议后自动恢复。"))
     return _resume(by, lot)
 
 
-def _suspend(by: Actor, lot: Lot, reason: str) -> Lot:
+def _suspend(by: Actor, lot: Lot, reason: str, kind: str) -> Lot:
     lot = _lock_lot(lot)
-    lot.state_reason, lot.state_changed_at = reason, timezone.now()
-    return fsm_transition(lot, "suspend", by=by, tender_id=lot.tender_id, payload={"reason": reason})
+    now = timezone.now()
+    lot.state_reason, lot.state_changed_at = reason, now
+    lot.suspension_kind, lot.suspended_at = kind, now
+    return fsm_transition(lot, "suspend", by=by, tender_id=lot.tender_id, payload={"reason": reason, "kind": kind})
 
 
-def _resume(by: Actor, lot: Lot) -> Lot:
+def _resume(by: Actor, lot: Lot, payload: dict | None = None) -> Lot:
     lot = _lock_lot(lot)
     lot.state_reason, lot.state_changed_at = "", timezone.now()
-    return fsm_transition(lot, "resume", by=by, tender_id=lot.tender_id)
+    return fsm_transition(lot, "resume", by=by, tender_id=lot.tender_id, payload=payload)
+
+
+def _resume_after_objections(by: Actor, tender: Tender) -> None:
+    """R22: the tender is suspended while objections to the tender documents await their answer,
+    and the bidders get that time back. When the last objection is answered, the lots the
+    objections suspended (and only those) resume, and the bid deadline moves out by exactly the
+    time they were suspended (from the first objection to now, calendar time, no working-day
+    shift); the documents offer end moves by the same amount if it had not yet passed when the
+    suspension began. The old and new dates go into the audit trail and every registered bidder
+    is notified."""
+    lots = list(tender.lots.select_for_update().filter(state=LotState.SUSPENDED, suspension_kind=SuspensionKind.OBJECTION).order_by("number"))
+    if not lots:
+        return
+    now = timezone.now()
+    started = min(lot.suspended_at or lot.state_changed_at or now for lot in lots)
+    suspended_for = max(now - started, timedelta(0))
+    dates = {"suspended_at": _json(started), "suspended_seconds": int(suspended_for.total_seconds())}
+    for name in ("bid_deadline", "documents_offer_end"):
+        old = getattr(tender, name)
+        new = old + suspended_for if old is not None and old > started else old
+        setattr(tender, name, new)
+        dates[f"previous_{name}"], dates[name] = _json(old), _json(new)
+    tender.save(update_fields=["bid_deadline", "documents_offer_end", "updated_at"])
+    for lot in lots:
+        _resume(by, lot, payload=dates)
+    notified = _notify_registered(
+        tender, _("招标活动已恢复：%(code)s") % {"code": tender.code},
+        _("异议已全部答复，招标活动恢复。投标截止时间顺延至 %(deadline)s，招标文件获取截止时间为 %(offer_end)s。")
+        % {"deadline": _local_text(tender.bid_deadline), "offer_end": _local_text(tender.documents_offer_end)},
+    )
+    record_event(by=by, action="tender.resume", obj=tender, tender_id=tender.pk, payload={**dates, "lots": [lot.pk for lot in lots], "notified": notified})
 
 
 # Invitations (邀请招标) --------------------------------------------------------------------------
@@ -827,13 +865,14 @@ def objection_raise(*, by: Actor, tender: Tender, text: str) -> Objection:
     reason = _("异议处理中（异议%(id)s）") % {"id": objection.pk}
     # The bidder's objection suspends the tender: the platform acts here, on the rule, not the bidder.
     for lot in tender.lots.filter(state__in=SUSPENDABLE_LOT_STATES):
-        _suspend(by, lot, reason)
+        _suspend(by, lot, reason, SuspensionKind.OBJECTION)
     return objection
 
 
 @transaction.atomic
 def objection_answer(*, by: Actor, objection: Objection, answer: str) -> Objection:
-    """Answer an objection; when none remains open, the suspended lots resume where they were."""
+    """Answer an objection; when none remains open, the lots the objections suspended resume where
+    they were, with the time lost given back (`_resume_after_objections`, R22)."""
     require(by.user, "tendering.manage_tender", objection.tender)
     answer = _text(answer, _("答复不能为空。"))
     tender = _lock_tender(objection.tender)
@@ -845,8 +884,7 @@ def objection_answer(*, by: Actor, objection: Objection, answer: str) -> Objecti
     notified = notify(organisations=[objection.organisation_id], subject=_("异议已答复：%(code)s") % {"code": tender.code}, body=answer, url=_tender_url(tender))
     record_event(by=by, action="objection.answer", obj=objection, tender_id=tender.pk, payload={"answer": answer, "late": objection.answered_at > objection.answer_due, "notified": notified})
     if not tender.objections.filter(answered_at__isnull=True).exists():
-        for lot in tender.lots.filter(state=LotState.SUSPENDED):
-            _resume(by, lot)
+        _resume_after_objections(by, tender)
     return objection
 
 

@@ -248,7 +248,9 @@ def test_objection_after_the_cutoff_refused(published, clock):
 def test_objection_exactly_at_the_cutoff_accepted(published, clock):
     objector = factories.register_bidder(published)
     clock.set(published.bid_deadline - timedelta(days=10))
-    services.objection_raise(by=actor(objector), tender=published, text="刚好")
+    objection = services.objection_raise(by=actor(objector), tender=published, text="刚好")
+    assert Objection.objects.get().pk == objection.pk and objection.raised_at == clock()
+    assert lot_states(published) == [LotState.SUSPENDED, LotState.SUSPENDED]
 
 
 @pytest.mark.parametrize("who", ["unregistered", "owner", "tenderer"])
