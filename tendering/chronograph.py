@@ -28,6 +28,10 @@ def _step(done: list, action: str, obj, call) -> None:
     except (DomainError, PermissionDenied) as exc:  # someone else got there first, or not yet due
         logger.info("chronograph skipped %s on %s: %s", action, obj, exc)
         return
+    except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others; its service rolled back
+        logger.exception("chronograph failed %s on %s", action, obj)
+        done.append({"action": action, "object": str(obj), "id": obj.pk, "error": repr(exc)})
+        return
     done.append({"action": action, "object": str(obj), "id": obj.pk})
 
 
@@ -37,7 +41,11 @@ def tick(now: datetime | None = None) -> list[dict]:
     - published lots past the bid deadline are closed;
     - closed lots with fewer than 3 valid bids fail (L28, R44), with the reason recorded;
     - invitations past the reply deadline expire;
-    - objections whose answer is overdue are reported once (never resolved automatically).
+    - objections of published tenders whose answer is overdue are reported once (never resolved
+      automatically).
+
+    Each item is its own step: an unexpected error in one is logged and reported (with "error")
+    and the tick goes on with the rest.
     """
     now = now or timezone.now()
     by = Actor.system("chronograph")
@@ -53,7 +61,9 @@ def tick(now: datetime | None = None) -> list[dict]:
     expired = Invitation.objects.filter(status=InvitationStatus.SENT, tender__invitation_reply_deadline__lt=now).select_related("tender", "organisation")
     for invitation in expired:
         _step(done, "invitation.expire", invitation, lambda i=invitation: services.invitation_expire(by=by, invitation=i))
-    overdue = Objection.objects.filter(answered_at__isnull=True, overdue_reported_at__isnull=True, answer_due__lt=now).select_related("tender")
+    overdue = Objection.objects.filter(
+        answered_at__isnull=True, overdue_reported_at__isnull=True, answer_due__lt=now, tender__state=TenderState.PUBLISHED
+    ).select_related("tender")
     for objection in overdue:
         _step(done, "objection.overdue", objection, lambda o=objection: services.objection_report_overdue(by=by, objection=o))
     return done

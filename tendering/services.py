@@ -799,14 +799,19 @@ def clarification_issue(*, by: Actor, tender: Tender, kind: str, title: str, bod
 
 @transaction.atomic
 def clarification_acknowledge(*, by: Actor, clarification: Clarification) -> ClarificationAck:
-    """A registered bidder confirms it received the clarification (idempotent)."""
+    """A registered bidder confirms it received the clarification (idempotent: a double click, even
+    two at once, gives one acknowledgement, because the tender row is locked first)."""
     require(by.user, "tendering.take_part", clarification.tender)
     organisation = _acting_organisation(by)
-    _registered(clarification.tender, organisation)
-    existing = clarification.acks.filter(organisation=organisation).first()
-    if existing:
-        return existing
-    ack = ClarificationAck.objects.create(clarification=clarification, organisation=organisation, acknowledged_by_id=by.user_id, acknowledged_at=timezone.now())
+    tender = _lock_tender(clarification.tender)
+    _published(tender)
+    _registered(tender, organisation)
+    ack, created = ClarificationAck.objects.get_or_create(
+        clarification=clarification, organisation=organisation,
+        defaults={"acknowledged_by_id": by.user_id, "acknowledged_at": timezone.now()},
+    )
+    if not created:
+        return ack
     record_event(by=by, action="clarification.acknowledge", obj=clarification, tender_id=clarification.tender_id, payload={"organisation": organisation.pk})
     return ack
 
@@ -830,6 +835,7 @@ def question_answer(*, by: Actor, question: Question, answer: str) -> Question:
     """The answer is published to every bidder without naming the asker."""
     require(by.user, "tendering.manage_tender", question.tender)
     answer = _text(answer, _("答复不能为空。"))
+    _published(_lock_tender(question.tender))
     question = Question.objects.select_for_update().get(pk=question.pk)
     if question.answered_at is not None:
         raise IllegalTransition(_("该问题已答复。"))
@@ -893,7 +899,8 @@ def objection_report_overdue(*, by: Actor, objection: Objection) -> Objection:
     """Record, once, that an objection's answer is late (R22); the chronograph calls this. The
     objection stays open: only the tenderer's answer resolves it."""
     _authorise(by, "tendering.manage_tender", objection.tender)
-    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    objection = Objection.objects.select_for_update().select_related("tender").get(pk=objection.pk)
+    _published(objection.tender)  # a cancelled tender's objections are no longer chased
     if not objection.is_open or objection.overdue_reported_at is not None or timezone.now() <= objection.answer_due:
         raise IllegalTransition(_("该异议未逾期或已报告。"))
     objection.overdue_reported_at = timezone.now()

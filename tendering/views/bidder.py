@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,12 +13,27 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can, require
 from tendering import services
 from tendering.forms import ObjectionForm, QuestionForm
-from tendering.models import Clarification, Invitation, TenderDocument
-from tendering.views._common import perform, tender_for
+from tendering.models import Clarification, Invitation, Tender, TenderDocument
+from tendering.views._common import perform
 
 
 def _back(tender_id: int):
     return redirect("tendering:detail", pk=tender_id)
+
+
+def _visible(request, pk: int) -> Tender:
+    """A tender the user may see (404 otherwise, so a draft's existence is not confirmed)."""
+    tender = get_object_or_404(Tender.objects.select_related("project", "tenderer", "agency"), pk=pk)
+    if not can(request.user, "tendering.view_tender", tender):
+        raise Http404
+    return tender
+
+
+def _taking_part(request, pk: int, action: str = "tendering.take_part") -> Tender:
+    """A visible tender on which the user passes `action` (403 otherwise)."""
+    tender = _visible(request, pk)
+    require(request.user, action, tender)
+    return tender
 
 
 def _first_error(form) -> str:
@@ -28,7 +43,7 @@ def _first_error(form) -> str:
 @login_required
 @require_POST
 def register(request, pk: int):
-    tender = tender_for(request, pk, "tendering.take_part")
+    tender = _taking_part(request, pk)
     ok, _registration = perform(request, services.bidder_register, tender=tender)
     if ok:
         messages.success(request, _("已获取招标文件，现在可以下载文件。"))
@@ -39,7 +54,7 @@ def register(request, pk: int):
 @require_POST
 def download(request, pk: int):
     document = get_object_or_404(TenderDocument.objects.select_related("tender"), pk=pk)
-    require(request.user, "tendering.view_tender", document.tender)
+    _visible(request, document.tender_id)
     if not can(request.user, "tendering.download_document", document):
         messages.error(request, _("请先获取招标文件，再下载。"))
         return _back(document.tender_id)
@@ -54,7 +69,7 @@ def download(request, pk: int):
 @require_POST
 def acknowledge(request, pk: int):
     clarification = get_object_or_404(Clarification, pk=pk)
-    tender = tender_for(request, clarification.tender_id, "tendering.take_part")
+    tender = _taking_part(request, clarification.tender_id)
     ok, _ack = perform(request, services.clarification_acknowledge, clarification=clarification)
     if ok:
         messages.success(request, _("已确认收到澄清/修改。"))
@@ -64,7 +79,7 @@ def acknowledge(request, pk: int):
 @login_required
 @require_POST
 def ask(request, pk: int):
-    tender = tender_for(request, pk, "tendering.take_part")
+    tender = _taking_part(request, pk)
     form = QuestionForm(request.POST, prefix="question")
     if not form.is_valid():
         messages.error(request, _first_error(form))
@@ -76,7 +91,7 @@ def ask(request, pk: int):
 @login_required
 @require_POST
 def object_to(request, pk: int):
-    tender = tender_for(request, pk, "tendering.take_part")
+    tender = _taking_part(request, pk)
     form = ObjectionForm(request.POST, prefix="objection")
     if not form.is_valid():
         messages.error(request, _first_error(form))

@@ -18,7 +18,10 @@ class Command(BaseCommand):
         while True:
             try:
                 for item in tick():
-                    self.stdout.write(f"{item['action']} {item['object']}")
+                    if "error" in item:
+                        self.stderr.write(f"{item['action']} {item['object']} failed: {item['error']}")
+                    else:
+                        self.stdout.write(f"{item['action']} {item['object']}")
             except Exception as exc:  # keep the loop alive through a database hiccup; log and retry
                 if once:
                     raise
