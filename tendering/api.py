@@ -18,7 +18,7 @@ from accounts.permissions import can, require
 from audit.actor import Actor
 from tendering import selectors, services
 from tendering import serializers as s
-from tendering.models import Tender
+from tendering.models import Project, Tender
 
 TAG = "tenders"
 REFUSED = {
@@ -182,6 +182,19 @@ class ProjectCreateView(APIView):
         require(request.user, "tendering.create_project", tenderer)
         project = services.project_create(by=Actor.from_request(request), tenderer=tenderer, **fields)
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectMandateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["projects"], summary="Change the agency a project mandates (委托代理); its tenderer only",
+                   request=s.ProjectMandateSerializer, responses={200: s.ProjectSerializer, **REFUSED})
+    def patch(self, request, pk: int):
+        project = get_object_or_404(Project.objects.select_related("tenderer"), pk=pk)
+        require(request.user, "tendering.create_project", project.tenderer)
+        data = _input(s.ProjectMandateSerializer, request)
+        project = services.project_mandate(by=Actor.from_request(request), project=project, agency=data["agency"])
+        return Response(s.ProjectSerializer(project).data)
 
 
 class WorkspaceTenderListView(GenericAPIView):

@@ -10,5 +10,6 @@ urlpatterns = [
     path("tenders/<int:pk>/cancel/", api.TenderCancelView.as_view(), name="api-tender-cancel"),
     path("tenders/<int:pk>/clarifications/", api.TenderClarificationView.as_view(), name="api-tender-clarifications"),
     path("projects/", api.ProjectCreateView.as_view(), name="api-projects"),
+    path("projects/<int:pk>/", api.ProjectMandateView.as_view(), name="api-project"),
     path("workspace/tenders/", api.WorkspaceTenderListView.as_view(), name="api-workspace-tenders"),
 ]

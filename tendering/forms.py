@@ -122,6 +122,19 @@ class ProjectForm(forms.Form):
         self.fields["agency"].queryset = approved(OrganisationKind.AGENCY)
 
 
+class ProjectMandateForm(forms.Form):
+    """The tenderer changes which agency (if any) one of its projects mandates."""
+
+    project = forms.ModelChoiceField(label=_("工程项目"), queryset=Project.objects.none())
+    agency = forms.ModelChoiceField(label=_("委托代理机构"), queryset=Organisation.objects.none(), required=False,
+                                    empty_label=_("不委托（自行招标）"))
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+        self.fields["agency"].queryset = approved(OrganisationKind.AGENCY)
+
+
 class PrettyJSONField(forms.JSONField):
     """JSON edited by hand: shown indented, Chinese characters unescaped."""
 

@@ -194,6 +194,13 @@ class ProjectInputSerializer(serializers.Serializer):
     funding_source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+class ProjectMandateSerializer(serializers.Serializer):
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(kind=OrganisationKind.AGENCY), allow_null=True,
+        help_text=_("委托代理机构（已核验的招标代理）；null 表示不委托"),
+    )
+
+
 class TenderFieldsSerializer(serializers.Serializer):
     """The fields a tender's owner sets at creation and may change while it is a draft."""
 

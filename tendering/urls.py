@@ -17,6 +17,7 @@ urlpatterns = [
     # Tenderer / agency workspace
     path("workspace/", workspace.tender_list, name="workspace"),
     path("workspace/projects/new/", workspace.project_new, name="project_new"),
+    path("workspace/projects/mandate/", workspace.project_mandate, name="project_mandate"),
     path("workspace/new/", workspace.tender_new, name="tender_new"),
     path("workspace/<int:pk>/", workspace.manage, name="manage"),
     path("workspace/<int:pk>/edit/", workspace.tender_edit, name="tender_edit"),

@@ -20,6 +20,7 @@ from tendering.forms import (
     LotFormSet,
     ProjectChoiceForm,
     ProjectForm,
+    ProjectMandateForm,
     TenderForm,
     fen_to_yuan,
 )
@@ -46,6 +47,32 @@ def _project_form(user, data=None):
     return ProjectForm(data) if can(user, "tendering.create_project") else None
 
 
+def _mandate_form(user, data=None):
+    if not can(user, "tendering.create_project"):
+        return None
+    return ProjectMandateForm(data, projects=Project.objects.filter(tenderer_id=user.organisation_id))
+
+
+def _choice_page(request, *, form, choice, mandate=None):
+    context = {"form": form, "choice": choice, "mandate": mandate or _mandate_form(request.user)}
+    return render(request, "tendering/workspace/project_choice.html", context)
+
+
+@login_required
+@require_POST
+def project_mandate(request):
+    """委托代理: the tenderer names (or withdraws) the agency of one of its projects."""
+    require(request.user, "tendering.create_project")
+    mandate = _mandate_form(request.user, request.POST)
+    if mandate.is_valid():
+        ok, project = perform(request, services.project_mandate, form=mandate, **mandate.cleaned_data)
+        if ok:
+            messages.success(request, _("已更新工程项目 %(code)s 的委托代理机构。") % {"code": project.code})
+            return redirect("tendering:tender_new")
+    choice = ProjectChoiceForm(projects=_projects_for(request.user))
+    return _choice_page(request, form=_project_form(request.user), choice=choice, mandate=mandate)
+
+
 @login_required
 def tender_list(request):
     require(request.user, "tendering.create_tender")
@@ -70,7 +97,7 @@ def project_new(request):
             messages.success(request, _("工程项目已创建。"))
             return redirect(f"{reverse('tendering:tender_new')}?project={project.pk}")
     choice = ProjectChoiceForm(projects=_projects_for(request.user))
-    return render(request, "tendering/workspace/project_choice.html", {"form": form, "choice": choice})
+    return _choice_page(request, form=form, choice=choice)
 
 
 def _initial_scheme():
@@ -83,8 +110,7 @@ def tender_new(request):
     projects = _projects_for(request.user)
     choice = ProjectChoiceForm(request.GET or None, projects=projects)
     if not choice.is_valid():
-        context = {"form": _project_form(request.user), "choice": choice}
-        return render(request, "tendering/workspace/project_choice.html", context)
+        return _choice_page(request, form=_project_form(request.user), choice=choice)
     project = choice.cleaned_data["project"]
     initial = {"evaluation_scheme": _initial_scheme(), "accelerator": 1}
     form = TenderForm(request.POST or None, initial=initial)

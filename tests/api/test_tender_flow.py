@@ -212,3 +212,19 @@ def test_amounts_and_accelerators_beyond_the_platform_bound_are_a_clear_400(api,
     assert "investment_fen" in project_response.json()
     assert Tender.objects.count() == tenders_before
     assert AuditEvent.objects.count() == before
+
+
+def test_the_tenderer_creates_a_project_mandating_an_agency_and_changes_the_mandate(api, people):
+    client = api("tenderer")
+    agency = people["agency"].organisation
+    created = client.post("/api/v1/projects/", {"code": "P-MAND", "name": "委托项目", "agency": agency.pk}, format="json")
+    assert created.status_code == 201, created.content.decode()
+    assert created.json()["agency"]["id"] == agency.pk
+    pk = created.json()["id"]
+    agency_client = api("agency")
+    before = AuditEvent.objects.count()
+    assert agency_client.patch(f"/api/v1/projects/{pk}/", {"agency": None}, format="json").status_code == 403
+    assert client.patch(f"/api/v1/projects/{pk}/", {"agency": people["bidder"].organisation_id}, format="json").status_code == 400
+    assert AuditEvent.objects.count() == before
+    withdrawn = client.patch(f"/api/v1/projects/{pk}/", {"agency": None}, format="json")
+    assert withdrawn.status_code == 200 and withdrawn.json()["agency"] is None

@@ -238,3 +238,18 @@ def test_tenderer_mandates_an_agency_on_the_project_page_and_the_agency_sees_onl
     assert client.post(reverse("tendering:project_new"), {"code": "P-AG", "name": "代理自建"}).status_code == 403
     assert client.get(new_tender_url(unmandated)).status_code == 200  # the choice page again, with an error
     assert not Project.objects.filter(code="P-AG").exists()
+
+
+def test_tenderer_changes_the_mandate_on_the_project_page(client, world):
+    project = project_of(world, code="P-CHANGE")
+    client.force_login(world.tenderer)
+    assert "变更委托代理机构" in client.get(reverse("tendering:tender_new")).content.decode()
+    response = client.post(reverse("tendering:project_mandate"), {"project": project.pk, "agency": world.bidder.organisation_id})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    project.refresh_from_db()
+    assert project.agency is None
+    client.post(reverse("tendering:project_mandate"), {"project": project.pk, "agency": world.agency.organisation_id})
+    project.refresh_from_db()
+    assert project.agency == world.agency.organisation
+    client.force_login(world.agency)
+    assert client.post(reverse("tendering:project_mandate"), {"project": project.pk, "agency": ""}).status_code == 403
