@@ -24,7 +24,6 @@ from accounts import credit_code
 from accounts import services as accounts_services
 from accounts.models import Organisation, OrganisationStatus, User
 from audit.actor import Actor
-from audit.services import fsm_transition
 from tendering import periods, scheme
 from tendering import services as tendering_services
 from config.errors import DomainError
@@ -155,35 +154,25 @@ def _actor(username: str) -> Actor:
 
 def _organisation(spec: DemoOrganisation) -> Organisation:
     organisation = Organisation.objects.filter(name=spec.name).first()
-    if organisation is None:
-        organisation = accounts_services.organisation_register(
-            by=SYSTEM,
-            kind=spec.kind,
-            username=spec.username,
-            password=DEMO_PASSWORD,
-            display_name=spec.display_name,
-            data={
-                "name": spec.name,
-                "credit_code": credit_code.complete(spec.credit_body),
-                "legal_representative": spec.display_name,
-                "address": "广东省东莞市南城街道鸿福路106号",
-                "contact_phone": "0769-22830000",
-                "qualifications": "建筑工程施工总承包一级,市政公用工程施工总承包一级" if spec.kind == "bidder" else "",
-            },
+    if organisation is not None:
+        return organisation
+    data = {
+        "name": spec.name,
+        "credit_code": credit_code.complete(spec.credit_body),
+        "legal_representative": spec.display_name,
+        "address": "广东省东莞市南城街道鸿福路106号",
+        "contact_phone": "0769-22830000",
+    }
+    if spec.kind == "centre":
+        # Nobody can verify the first centre: the platform opens it (as `manage.py create_centre`).
+        return accounts_services.centre_bootstrap(
+            by=SYSTEM, username=spec.username, password=DEMO_PASSWORD, display_name=spec.display_name, **data
         )
-    if spec.kind == "centre" and organisation.status != OrganisationStatus.APPROVED:
-        _bootstrap_centre(organisation, spec.username)
-    return organisation
-
-
-def _bootstrap_centre(organisation: Organisation, username: str) -> None:
-    """The first centre cannot be approved by centre staff: there are none yet. The platform
-    itself verifies it, through the same audited transitions a reviewer's approval makes."""
-    if organisation.status == OrganisationStatus.DRAFT:
-        accounts_services.organisation_submit(by=_actor(username), organisation=organisation)
-        organisation.refresh_from_db()
-    organisation.reviewed_at = timezone.now()
-    fsm_transition(organisation, "approve", by=SYSTEM, state_field="status", payload={"bootstrap": True})
+    if spec.kind == "bidder":
+        data["qualifications"] = "建筑工程施工总承包一级,市政公用工程施工总承包一级"
+    return accounts_services.organisation_register(
+        by=SYSTEM, kind=spec.kind, username=spec.username, password=DEMO_PASSWORD, display_name=spec.display_name, data=data
+    )
 
 
 def _publish_demo_tender(tenderer: Organisation, agency: Organisation) -> Tender:
