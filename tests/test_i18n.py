@@ -196,3 +196,19 @@ def _entries(path: Path):
                 fields[key] += ast.literal_eval(line)
         if fields.get("msgid"):
             yield fields.get("msgid_plural", fields["msgid"]), [v for k, v in fields.items() if k.startswith("msgstr")]
+
+
+def test_a_browser_asking_for_english_still_gets_the_platform_in_chinese_until_the_user_switches(client, db):
+    page = client.get(reverse("tendering:announcements"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page.context["LANGUAGE_CODE"] == "zh-hans"
+    assert "交易公告" in page.content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert client.get(reverse("tendering:announcements")).context["LANGUAGE_CODE"] == "en"
+
+
+def test_the_language_switch_names_each_language_in_its_own_words(client, db):
+    for chosen in ("zh-hans", "en"):
+        client.post(reverse("set_language"), {"language": chosen, "next": "/"})
+        page = client.get(reverse("tendering:announcements")).content.decode()
+        assert 'lang="zh-hans"' in page and ">简体中文</button>" in page
+        assert ">English</button>" in page
