@@ -1,4 +1,4 @@
-"""Read-mostly admin: every change to a tender goes through `tendering/services.py`, so the admin
+"""Read-mostly admin: every change to a tender goes through `tendering/services/`, so the admin
 only shows. (Changing rows here would bypass the rules and the audit trail.)"""
 
 from django.contrib import admin

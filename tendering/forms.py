@@ -1,5 +1,5 @@
 """Forms of the tendering pages. They only parse and convert (yuan → fen, local time → aware
-datetime); every rule about what is allowed lives in tendering/services.py."""
+datetime); every rule about what is allowed lives in tendering/services/."""
 
 from __future__ import annotations
 

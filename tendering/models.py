@@ -1,6 +1,6 @@
 """Projects, tenders, lots and the documents around them. The lifecycle lives here as
 django-fsm transitions; the rules that decide *when* a transition is allowed live in
-`tendering/services.py` (request time) and `tendering/chronograph.py` (clock time)."""
+`tendering/services/` (request time) and `tendering/chronograph.py` (clock time)."""
 
 from django.conf import settings
 from django.db import models

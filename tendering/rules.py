@@ -1,5 +1,5 @@
 """Who may do what with tenders. Every page, API endpoint and (later) WebSocket message of the
-tendering app checks one of these rules. They decide *who*; `tendering/services.py` decides
+tendering app checks one of these rules. They decide *who*; `tendering/services/` decides
 *when* (state and statutory deadlines)."""
 
 from accounts.permissions import acting_member, is_centre_staff, is_regulator, public, rule
