@@ -99,9 +99,9 @@ def _resume_after_objections(by: Actor, tender: Tender) -> None:
     """R22: the tender is suspended while objections to the tender documents await their answer,
     and the bidders get that time back. When the last objection is answered, the lots the
     objections suspended (and only those) resume, and the bid deadline moves out by exactly the
-    time they were suspended (from the first objection to now, calendar time, no working-day
-    shift); the documents offer end moves by the same amount if it had not yet passed when the
-    suspension began. The old and new dates go into the audit trail and every registered bidder
+    time they were suspended (from the first objection to now), and a bid deadline that then falls
+    on a rest day moves to the next working day (outside the sandbox); the documents offer end
+    moves by the same amount if it had not yet passed when the suspension began. The old and new dates go into the audit trail and every registered bidder
     is notified."""
     lots = list(tender.lots.select_for_update().filter(state=LotState.SUSPENDED, suspension_kind=SuspensionKind.OBJECTION).order_by("number"))
     if not lots:
@@ -113,6 +113,8 @@ def _resume_after_objections(by: Actor, tender: Tender) -> None:
     for name in ("bid_deadline", "documents_offer_end"):
         old = getattr(tender, name)
         new = old + suspended_for if old is not None and old > started else old
+        if name == "bid_deadline" and new is not None and new != old and tender.accelerator == 1:
+            new = periods.shift_to_working_day(new).astimezone(old.tzinfo)
         setattr(tender, name, new)
         dates[f"previous_{name}"], dates[name] = _json(old), _json(new)
     tender.save(update_fields=["bid_deadline", "documents_offer_end", "updated_at"])

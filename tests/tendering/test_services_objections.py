@@ -90,3 +90,18 @@ def test_the_last_answer_resumes_only_the_lots_the_objections_suspended(publishe
     services.lot_resume(by=actor(owner), lot=manual)  # no objection open: the owner resumes its own
     manual.refresh_from_db()
     assert manual.state == LotState.PUBLISHED
+
+
+def test_a_moved_deadline_that_falls_on_a_rest_day_moves_to_the_next_working_day(published, owner, clock):
+    """The bid deadline (Wednesday 2026-04-01 09:00) moved out by 3 days would fall on Saturday
+    2026-04-04, the eve of Tomb-Sweeping Day; the period ends on the next working day instead,
+    Tuesday 2026-04-07 (4-6 April are rest days)."""
+    from tendering.periods import SHANGHAI
+
+    objector = factories.register_bidder(published)
+    objection = services.objection_raise(by=actor(objector), tender=published, text="资格条件不合理")
+    clock.advance(days=3)
+    services.objection_answer(by=actor(owner), objection=objection, answer="已澄清。")
+    published.refresh_from_db()
+    local = published.bid_deadline.astimezone(SHANGHAI)
+    assert (local.date().isoformat(), local.hour) == ("2026-04-07", 9)
