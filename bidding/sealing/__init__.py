@@ -329,7 +329,7 @@ def _read_up_to(f: BinaryIO, n: int) -> bytes:
 def _read_exact(f: BinaryIO, n: int, what: str, allow_empty_as_not_sealed: bool = False) -> bytes:
     data = _read_up_to(f, n)
     if len(data) != n:
-        if allow_empty_as_not_sealed and data[: len(MAGIC)] != MAGIC[: len(data)]:
+        if allow_empty_as_not_sealed and (not data or data[: len(MAGIC)] != MAGIC[: len(data)]):
             raise NotSealed("this is not a sealed bid (the file does not start with the sealed-bid magic bytes)")
         raise Truncated(f"the file ends inside {what} ({len(data)} of {n} bytes)")
     return data
