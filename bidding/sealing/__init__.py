@@ -46,7 +46,6 @@ from bidding.sealing.header import (
     UnsupportedVersion,
     canonical_json,
     parse_header,
-    preamble,
     segment_layout,
 )
 
