@@ -9,6 +9,7 @@ urlpatterns = [
     path("time/", views.server_time, name="server_time"),
     path("accounts/", include("accounts.urls")),
     path("tenders/", include("tendering.urls")),
+    path("bidding/", include("bidding.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from bidding import views
+
+app_name = "bidding"
+urlpatterns = [
+    path("keys/", views.keys, name="keys"),
+    path("keys/<str:fingerprint>/revoke/", views.key_revoke, name="key_revoke"),
+    path("organisations/<int:pk>/keys/", views.organisation_keys, name="organisation_keys"),
+]
