@@ -9,6 +9,8 @@ Bids sealed to an old key can still be opened with the old key file; new bids mu
 
 from __future__ import annotations
 
+import base64
+import re
 import uuid
 
 from django.db import IntegrityError, transaction
@@ -47,9 +49,26 @@ def _checked_public_key(jwk: object, purpose: str):
     try:
         return keyfile.public_key_from_jwk(jwk)
     except keyfile.InvalidJWK:
+        pass
+    # Say which of the remaining problems it is: unknown members, malformed coordinates, or a point
+    # that is not on the curve (a corrupted or forged key).
+    core = {member: jwk.get(member) for member in ("kty", "crv", "x", "y")}
+    if not all(_is_coordinate(core[member]) for member in ("x", "y")):
         raise DomainError(
-            _("%(key)s无效：坐标格式不正确，或该点不在 P-256 曲线上。") % {"key": label}, code="invalid_jwk"
-        ) from None
+            _("%(key)s无效：坐标 x 和 y 应各为 32 字节，以不带填充的 base64url 编码。") % {"key": label}, code="invalid_jwk"
+        )
+    try:
+        keyfile.public_key_from_jwk(core)
+    except keyfile.InvalidJWK:
+        raise DomainError(_("%(key)s无效：该点不在 P-256 曲线上。") % {"key": label}, code="invalid_jwk") from None
+    raise DomainError(_("%(key)s无效：JWK 只能含 kty、crv、x、y 等公钥成员。") % {"key": label}, code="invalid_jwk")
+
+
+def _is_coordinate(value: object) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{43}", value):
+        return False
+    raw = base64.urlsafe_b64decode(value + "=")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") == value
 
 
 def _locked_organisation(organisation: Organisation) -> Organisation:
