@@ -109,3 +109,20 @@ def test_revoking_needs_a_post_and_a_signed_in_user(client, people):  # noqa: F8
     client.force_login(people["bidder"])
     assert client.get(url).status_code == 405
     assert BidderKey.objects.filter(organisation=people["bidder"].organisation, status=KeyStatus.ACTIVE).count() == 2
+
+
+def test_the_page_in_english_has_no_untranslated_text(client):
+    from tests.factories import actor, person
+    from tests.test_i18n import cjk_outside_language_switch, in_english
+
+    from bidding import services
+
+    bidder = person("bidder", name="Huajian Construction Co", legal_representative="Zhang San", address="Nancheng, Dongguan")
+    old, _ = register(bidder)
+    new, _ = register(bidder)
+    services.bidder_key_revoke(by=actor(bidder), key=new, reason="laptop lost")
+    client.force_login(bidder)
+    page = in_english(client).get(reverse("bidding:keys")).content.decode()
+    for words in ["Bid keys", "python -m bidding.tool keygen", "Rotated; new key’s fingerprint:", "laptop lost", old.fingerprint_blocks]:
+        assert words in page, words
+    assert cjk_outside_language_switch(page) == []
