@@ -13,7 +13,7 @@ from bidding import bidpack, keyfile, sealing
 from bidding.capital_numerals import CapitalNumeralError, parse_capital, to_capital
 from bidding.sealing import header as sealed
 from bidding.tool import files
-from bidding.tool.messages import ToolError, grouped, size, text, yuan
+from bidding.tool.messages import ToolError, UsageError, grouped, size, text, yuan
 from bidding.tool.progress import ProgressBar, ProgressReader, wanted
 
 # The opening summary a bidder writes: bid.json's fields without those pack fills in itself.
@@ -243,7 +243,7 @@ def print_header(header: sealing.SealedHeader, out) -> None:
         rows.append((role, grouped(recipient.key_fingerprint)))
     rows += [
         (text("密封工具", "sealing tool"), f"{header.tool.name} {header.tool.version} {header.tool.fingerprint[:16]}…"),
-        (text("密封时间（密封方自报）", "sealed at, as claimed"), header.created),
+        (text("密封时间，密封方自报", "sealed at, as claimed"), header.created),
     ]
     for label, value in rows:
         print(f"{label}：{value}", file=out)
@@ -252,8 +252,8 @@ def print_header(header: sealing.SealedHeader, out) -> None:
 def _print_summary_fields(bid: dict, out) -> None:
     print(text("项目 / 标段", "tender / lot") + f"：{bid['tender']} / {bid['lot']}", file=out)
     print(text("投标人统一社会信用代码", "bidder credit code") + f"：{bid['bidder']}", file=out)
-    print(text("报价（小写）", "price in figures") + f"：{yuan(bid['price_fen'])}", file=out)
-    print(text("报价（大写）", "price in words") + f"：{bid['price_capital']}", file=out)
+    print(text("小写报价", "price in figures") + f"：{yuan(bid['price_fen'])}", file=out)
+    print(text("大写报价", "price in words") + f"：{bid['price_capital']}", file=out)
     print(text("工期", "duration") + f"：{bid['duration_days']} 天", file=out)
     print(text("质量", "quality") + f"：{bid['quality']}", file=out)
     manager = bid["project_manager"]
@@ -276,7 +276,7 @@ def _binding(args, *, required: bool) -> sealing.Binding | None:
     if not any(values) and not required:
         return None
     if not all(values):
-        raise ToolError("--tender、--lot 与 --bidder 须同时给出", "give --tender, --lot and --bidder together")
+        raise UsageError("--tender、--lot 与 --bidder 须同时给出", "give --tender, --lot and --bidder together")
     try:
         return sealing.Binding(tender=args.tender, lot=args.lot, bidder=args.bidder)
     except ValueError as error:

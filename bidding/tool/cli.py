@@ -13,7 +13,7 @@ import sys
 from bidding import bidpack, keyfile
 from bidding.sealing import header as sealed
 from bidding.tool import bids, keys
-from bidding.tool.messages import ToolError, describe_error, text
+from bidding.tool.messages import ToolError, UsageError, describe_error, text
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 # Commands of issue 3 that need the platform's API; listed so the help shows the whole workflow.
@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None, *, out=None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args, out)
+    except UsageError as error:
+        print("错误：" + describe_error(error), file=sys.stderr)
+        return EXIT_USAGE
     except (ToolError, keyfile.KeyFileError, sealed.SealedBidError, bidpack.BidPackError, OSError) as error:
         print("错误：" + describe_error(error), file=sys.stderr)
         return EXIT_REFUSED

@@ -50,8 +50,8 @@ def show_key(args, out) -> int:
         return 0
     print(text(f"密钥文件：{args.keyfile}", f"key file: {args.keyfile}"), file=out)
     _print_public(public, out)
-    print(text("解密公钥（JWK）", "decryption public key, JWK") + "：" + json.dumps(keyfile.public_jwk(public.decryption)), file=out)
-    print(text("签名公钥（JWK）", "signing public key, JWK") + "：" + json.dumps(keyfile.public_jwk(public.signing)), file=out)
+    print(text("解密公钥 JWK", "decryption public key, JWK") + "：" + json.dumps(keyfile.public_jwk(public.decryption)), file=out)
+    print(text("签名公钥 JWK", "signing public key, JWK") + "：" + json.dumps(keyfile.public_jwk(public.signing)), file=out)
     return 0
 
 

@@ -19,6 +19,10 @@ class ToolError(Exception):
         super().__init__(text(zh, en))
 
 
+class UsageError(ToolError):
+    """Options that do not go together: exit code 2, like argparse's own usage errors."""
+
+
 # Looked up along the exception's MRO, so the most specific entry wins.
 _ERROR_NAMES: dict[type, str] = {
     keyfile.WrongPassphrase: "口令不正确，无法解锁密钥文件",

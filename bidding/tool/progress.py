@@ -37,7 +37,7 @@ class ProgressBar:
         fraction = min(self.done / self.total, 1.0) if self.total else 1.0
         filled = int(fraction * _WIDTH)
         bar = "#" * filled + "-" * (_WIDTH - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {self.done >> 20}/{self.total >> 20} MiB")
+        self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {self.done / (1 << 20):.1f}/{self.total / (1 << 20):.1f} MiB")
         self.stream.flush()
 
 
