@@ -97,9 +97,11 @@ def passphrase(env_var: str | None, *, confirm: bool = False) -> str:
         if value is None:
             raise ToolError(f"环境变量 {env_var} 未设置", f"the environment variable {env_var} is not set")
         return value
-    first = getpass.getpass("口令（passphrase）: ")
-    if confirm:
-        second = getpass.getpass("再次输入口令（passphrase again）: ")
-        if first != second:
-            raise ToolError("两次输入的口令不一致", "the two passphrases differ")
+    try:
+        first = getpass.getpass("口令（passphrase）: ")
+        second = getpass.getpass("再次输入口令（passphrase again）: ") if confirm else first
+    except EOFError:  # no terminal and nothing on stdin
+        raise ToolError("未输入口令；在脚本中请用 --passphrase-env", "no passphrase given; in scripts use --passphrase-env") from None
+    if first != second:
+        raise ToolError("两次输入的口令不一致", "the two passphrases differ")
     return first
