@@ -1,38 +1,21 @@
 from django.contrib import admin
 
+from audit.readonly_admin import ReadOnlyAdmin
 from bidding.models import Bid, BidderKey
 
 
 @admin.register(Bid)
-class BidAdmin(admin.ModelAdmin):
+class BidAdmin(ReadOnlyAdmin):
     """Read-only: bids change only through the bidding services."""
 
     list_display = ("lot", "bidder", "status", "received_at")
     list_filter = ("status",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(BidderKey)
-class BidderKeyAdmin(admin.ModelAdmin):
+class BidderKeyAdmin(ReadOnlyAdmin):
     """Read-only: keys are registered and revoked only by the bidder, through the bidding services."""
 
     list_display = ("organisation", "purpose", "fingerprint", "status", "registered_at", "revoked_at")
     list_filter = ("status", "purpose")
     search_fields = ("fingerprint", "organisation__name")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

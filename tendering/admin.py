@@ -3,6 +3,7 @@ only shows. (Changing rows here would bypass the rules and the audit trail.)"""
 
 from django.contrib import admin
 
+from audit.readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 from tendering.models import (
     BidderRegistration,
     Clarification,
@@ -16,29 +17,6 @@ from tendering.models import (
     Tender,
     TenderDocument,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LotInline(ReadOnlyInline):
