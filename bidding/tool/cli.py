@@ -1,8 +1,10 @@
 """The command line of the bid tool: argparse, dispatch, and exit codes.
 
-    0  done
-    1  refused: bad input, a wrong passphrase, a tampered or truncated file, a file in the way
-    2  usage: unknown command or option, missing argument (argparse's own code)
+    0    done
+    1    refused: bad input, a wrong passphrase, a tampered or truncated file, a file in the way,
+         the platform's refusal, the platform unreachable, a receipt that does not verify
+    2    usage: unknown command or option, missing argument (argparse's own code)
+    130  interrupted (Ctrl-C); an upload continues when the same command is run again
 """
 
 from __future__ import annotations
@@ -12,20 +14,24 @@ import sys
 
 from bidding import bidpack, keyfile
 from bidding.sealing import header as sealed
-from bidding.tool import bids, keys
-from bidding.tool.messages import ToolError, UsageError, describe_error, text
+from bidding.tool import bids, keys, remote, upload
+from bidding.tool.client import DEFAULT_SERVER, SERVER_ENV, TOKEN_ENV
+from bidding.tool.messages import Interrupted, ToolError, UsageError, describe_error, text
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-# Commands of issue 3 that need the platform's API; listed so the help shows the whole workflow.
-NOT_YET_AVAILABLE = ("register-key", "upload", "status", "withdraw", "release-key")
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bidding.tool",
-        description=text("投标工具：在本机生成密钥、打包、密封并核验投标文件", "bid tool: keys, packing, sealing and checking bids, offline"),
-        epilog=text("退出码：0 成功，1 被拒绝（输入有误、口令错误、文件被篡改），2 用法错误",
-                    "exit codes: 0 done, 1 refused (bad input, wrong passphrase, tampered file), 2 usage"),
+        description=text(
+            "投标工具：在本机生成密钥、打包、密封并核验投标文件（离线），并向平台登记公钥、递交、撤回投标和开标时提交数据密钥（联网）",
+            "bid tool: keys, packing, sealing and checking bids offline; registering keys, submitting, withdrawing and "
+            "releasing data keys online",
+        ),
+        epilog=text("退出码：0 成功，1 被拒绝（输入有误、口令错误、文件被篡改、平台拒绝或无法连接），2 用法错误，130 已中断",
+                    "exit codes: 0 done, 1 refused (bad input, wrong passphrase, tampered file, refused by or cannot reach "
+                    "the platform), 2 usage, 130 interrupted"),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -80,19 +86,59 @@ def build_parser() -> argparse.ArgumentParser:
     _force(p)
     p.set_defaults(run=bids.open_bid)
 
-    for name in NOT_YET_AVAILABLE:
-        p = commands.add_parser(name, help=text("尚未提供，需连接平台", "not yet available: needs the platform API"))
-        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        p.set_defaults(run=None)
+    # ---- the commands that talk to the platform (API token from the environment)
+
+    p = commands.add_parser("register-key", help=text("向平台登记密钥文件的公钥（联网）", "register the key file's public keys with the platform (online)"))
+    p.add_argument("--keys", required=True, help=text("投标人密钥文件，只读公开部分，无需口令", "bidder key file; public part only, no passphrase"))
+    _yes(p, text("轮换时不再确认", "do not ask before rotating keys"))
+    _server(p)
+    p.set_defaults(run=remote.register_key)
+
+    p = commands.add_parser("upload", help=text("把密封投标文件上传递交，可断点续传，取回并核验回执（联网）", "submit a sealed file: resumable upload, verified receipt (online)"))
+    p.add_argument("sealed", help=text("密封投标文件", "sealed file"))
+    p.add_argument("--lot", required=True, help=text("标段编号，须与密封绑定一致", "lot id; must be the one the file is sealed for"))
+    _progress(p, text("总是显示进度条（字节数与速度）；默认仅在终端中上传大文件时显示", "always show the progress bar with bytes and speed (default: large files on a terminal)"))
+    _server(p)
+    p.set_defaults(run=upload.upload)
+
+    p = commands.add_parser("status", help=text("本单位的投标与未完成的上传（联网）", "your organisation's bids and open uploads (online)"))
+    p.add_argument("--lot", help=text("只看此标段", "only this lot"))
+    _server(p)
+    p.set_defaults(run=remote.status)
+
+    p = commands.add_parser("withdraw", help=text("截标前撤回已递交的投标（联网）", "withdraw the bid in force before the deadline (online)"))
+    p.add_argument("bid", metavar="BID_ID", help=text("投标编号（见 status）", "bid id (see status)"))
+    p.add_argument("--reason", default="", help=text("撤回原因", "reason for withdrawing"))
+    _yes(p, text("不再确认", "do not ask for confirmation"))
+    _server(p)
+    p.set_defaults(run=remote.withdraw)
+
+    p = commands.add_parser("release-key", help=text("开标时在本机解出数据密钥并提交给平台，私钥不离开本机（联网）", "at the opening: unwrap the data key locally and release it; the private key stays here (online)"))
+    p.add_argument("sealed", help=text("递交的密封投标文件", "the sealed file that was submitted"))
+    p.add_argument("--keys", required=True, help=text("投标人密钥文件", "bidder key file"))
+    p.add_argument("--bid", required=True, metavar="BID_ID", help=text("投标编号（见 status）", "bid id (see status)"))
+    _passphrase_env(p)
+    _server(p)
+    p.set_defaults(run=remote.release_key)
     return parser
+
+
+def _server(p) -> None:
+    group = p.add_argument_group(text("连接平台", "platform connection"))
+    group.add_argument("--server", metavar="URL", help=text(f"平台地址；默认取环境变量 {SERVER_ENV}，否则 {DEFAULT_SERVER}", f"platform address; default ${SERVER_ENV}, else {DEFAULT_SERVER}"))
+    group.add_argument("--token-env", metavar="VAR", default=TOKEN_ENV, help=text(f"从环境变量 VAR 读取 API 令牌，默认 {TOKEN_ENV}；不使用密码", f"read the API token from environment variable VAR (default {TOKEN_ENV}); never a password"))
+
+
+def _yes(p, what: str) -> None:
+    p.add_argument("--yes", "-y", action="store_true", help=what)
 
 
 def _passphrase_env(p) -> None:
     p.add_argument("--passphrase-env", metavar="VAR", help=text("从环境变量 VAR 读取口令（用于脚本），否则提示输入", "read the passphrase from environment variable VAR (scripts); else prompt"))
 
 
-def _progress(p) -> None:
-    p.add_argument("--progress", action="store_true", help=text("总是显示进度条；默认仅在终端中处理大文件时显示", "always show the progress bar (default: large files on a terminal)"))
+def _progress(p, what: str | None = None) -> None:
+    p.add_argument("--progress", action="store_true", help=what or text("总是显示进度条；默认仅在终端中处理大文件时显示", "always show the progress bar (default: large files on a terminal)"))
 
 
 def _force(p) -> None:
@@ -114,11 +160,11 @@ def main(argv: list[str] | None = None, *, out=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2), already printed by argparse
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    if args.run is None:
-        print("错误：" + text(f"{args.command} 尚未提供", f"{args.command} is not yet available"), file=sys.stderr)
-        return EXIT_USAGE
     try:
         return args.run(args, out)
+    except Interrupted as error:
+        print("\n" + describe_error(error), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UsageError as error:
         print("错误：" + describe_error(error), file=sys.stderr)
         return EXIT_USAGE
@@ -127,4 +173,4 @@ def main(argv: list[str] | None = None, *, out=None) -> int:
         return EXIT_REFUSED
     except KeyboardInterrupt:
         print("\n" + text("已中断，未写出任何文件", "interrupted; no output file was written"), file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

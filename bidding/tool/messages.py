@@ -17,10 +17,15 @@ class ToolError(Exception):
 
     def __init__(self, zh: str, en: str):
         super().__init__(text(zh, en))
+        self.zh, self.en = zh, en
 
 
 class UsageError(ToolError):
     """Options that do not go together: exit code 2, like argparse's own usage errors."""
+
+
+class Interrupted(ToolError):
+    """Ctrl-C, with what it means for the command (exit code 130)."""
 
 
 # Looked up along the exception's MRO, so the most specific entry wins.
