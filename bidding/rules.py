@@ -22,3 +22,28 @@ def manage_keys(user, organisation):
     organisation. Nobody can register a key on a bidder's behalf, the centre included: whoever
     registers a key can seal and sign bids as that bidder."""
     return acting_member(user, "bidder") and _own_bidder(user, organisation)
+
+
+def _registered_for(user, tender) -> bool:
+    return tender is not None and tender.registrations.filter(organisation_id=user.organisation_id).exists()
+
+
+@rule("bidding.submit_bid")
+def submit_bid(user, lot):
+    """Upload a sealed bid for a lot: users of a verified, not suspended bidder that obtained the
+    tender documents (获取招标文件). When the lot takes bids is the services' question."""
+    return acting_member(user, "bidder") and lot is not None and _registered_for(user, lot.tender)
+
+
+@rule("bidding.view_bid")
+def view_bid(user, bid):
+    """Before the opening a bid, its uploads and its receipt exist for its own bidder only: not the
+    tenderer, the agency, the centre, regulators or other bidders (L22, E21; issue 3). Users of the
+    bidder keep read access while it is suspended, to see what they submitted."""
+    return bid is not None and _own_bidder(user, bid.bidder)
+
+
+@rule("bidding.manage_bid")
+def manage_bid(user, bid):
+    """Finish, replace or withdraw: a user of the bidder itself, while it may act."""
+    return bid is not None and acting_member(user, "bidder") and _own_bidder(user, bid.bidder)

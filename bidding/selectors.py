@@ -1,6 +1,6 @@
 """Reads about bids and bidders' keys that span relations."""
 
-from bidding.models import VALID_BID_STATUSES, Bid, BidderKey, KeyStatus
+from bidding.models import VALID_BID_STATUSES, Bid, BidderKey, BidUpload, KeyStatus
 
 
 def count_valid_bids(lot) -> int:
@@ -38,3 +38,25 @@ def is_key_usable(fingerprint: str, organisation, purpose: str) -> bool:
     return BidderKey.objects.filter(
         fingerprint=fingerprint.strip().lower(), organisation=organisation, purpose=purpose, status=KeyStatus.ACTIVE
     ).exists()
+
+
+def bids_of(organisation, *, lot=None):
+    """The organisation's own bids, every version, newest first. Bids are secret before the opening:
+    callers pass the caller's own organisation (rule bidding.view_bid)."""
+    if organisation is None:
+        return Bid.objects.none()
+    bids = Bid.objects.filter(bidder=organisation).select_related("lot__tender", "bidder", "signing_key", "decryption_key")
+    if lot is not None:
+        bids = bids.filter(lot=lot)
+    return bids.order_by("-received_at", "-pk")
+
+
+def uploads_of(organisation, *, lot=None, status: str = ""):
+    if organisation is None:
+        return BidUpload.objects.none()
+    uploads = BidUpload.objects.filter(bidder=organisation).select_related("lot__tender")
+    if lot is not None:
+        uploads = uploads.filter(lot=lot)
+    if status:
+        uploads = uploads.filter(status=status)
+    return uploads.order_by("-created_at")

@@ -58,3 +58,81 @@ class KeyListFilterSerializer(serializers.Serializer):
     organisation = serializers.IntegerField(
         required=False, help_text=_("交易中心和监管部门查看某一投标人的公钥；投标人省略此参数，查看本单位的公钥")
     )
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    lot = serializers.IntegerField(label=_("标段"))
+    size = serializers.IntegerField(label=_("密封文件大小（字节）"), min_value=1)
+    header = serializers.CharField(label=_("文件头（base64）"), help_text="base64 of the sealed file's first 78 + H bytes")
+
+
+class UploadListFilterSerializer(serializers.Serializer):
+    lot = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(required=False, choices=["open", "accepted", "refused", "abandoned"])
+
+
+class BidListFilterSerializer(serializers.Serializer):
+    lot = serializers.IntegerField(required=False)
+
+
+class UploadSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    lot = serializers.IntegerField()
+    tender = serializers.IntegerField()
+    bidder = serializers.IntegerField()
+    size = serializers.IntegerField()
+    status = serializers.CharField()
+    received_bytes = serializers.IntegerField()
+    ranges = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+    missing = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+    chunk_size = serializers.IntegerField()
+    header_sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    bid = serializers.IntegerField(allow_null=True)
+    refusal_code = serializers.CharField()
+    refusal_detail = serializers.CharField()
+    url = serializers.CharField()
+
+
+class BidSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    lot = serializers.IntegerField()
+    lot_number = serializers.IntegerField()
+    lot_name = serializers.CharField()
+    tender = serializers.IntegerField()
+    tender_code = serializers.CharField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    ciphertext_sha256 = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    receipt_url = serializers.CharField()
+    receipt_pdf_url = serializers.CharField()
+
+
+class ReceiptSerializer(serializers.Serializer):
+    statement = serializers.DictField()
+    signature = serializers.CharField()
+    key_id = serializers.CharField()
+
+
+class AcceptedSerializer(serializers.Serializer):
+    bid = BidSerializer()
+    receipt = ReceiptSerializer()
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class ReleaseKeySerializer(serializers.Serializer):
+    data_key = serializers.RegexField(r"^[0-9a-fA-F]{64}$", label=_("数据密钥（64 位十六进制）"))
+
+
+class PlatformKeySerializer(serializers.Serializer):
+    algorithm = serializers.CharField()
+    key_id = serializers.CharField()
+    public_key = serializers.CharField()

@@ -8,9 +8,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.errors import DomainError
 
 
+# Refusals whose HTTP status says more than 400 (the sealed-bid upload protocol relies on them).
+STATUS_BY_CODE = {
+    "chunk_conflict": status.HTTP_409_CONFLICT,
+    "upload_closed": status.HTTP_409_CONFLICT,
+    "out_of_range": status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
+    "opening_not_started": status.HTTP_409_CONFLICT,
+}
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": str(exc.message), "code": exc.code}, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, PermissionDenied):

@@ -146,10 +146,16 @@ MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Sealed bids and the chunks of uploads in progress; never served over HTTP.
+    "bids": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(DATA_DIR / "bids")}},
 }
 # Uploads above this size are refused (tender documents; bids have their own chunked path).
 PLATFORM_MAX_DOCUMENT_BYTES = int(env_str("PLATFORM_MAX_DOCUMENT_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Sealed bids: the largest file a bidder may upload (refused while streaming, not after), and the
+# largest chunk of one request of the resumable upload.
+PLATFORM_MAX_BID_BYTES = int(env_str("PLATFORM_MAX_BID_BYTES", str(1024 * 1024 * 1024)))
+PLATFORM_BID_CHUNK_BYTES = int(env_str("PLATFORM_BID_CHUNK_BYTES", str(8 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -29,6 +29,10 @@ flush.Command.handle = _flush_with_audit_triggers_lifted
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "bids": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "bids")}},
+    }
 
 
 @pytest.fixture
