@@ -2,14 +2,22 @@ from django.contrib import admin
 
 from audit.readonly_admin import ReadOnlyAdmin
 from bidding.models import Bid, BidderKey
+from tendering.models import LotState
+
+# Bids are secret before the opening, from the platform's operators too: the admin lists only the
+# bids of lots whose opening has started.
+OPENED_LOT_STATES = (LotState.OPENING, LotState.EVALUATING, LotState.PUBLICIZING, LotState.AWARDED, LotState.CONTRACTED)
 
 
 @admin.register(Bid)
 class BidAdmin(ReadOnlyAdmin):
     """Read-only: bids change only through the bidding services."""
 
-    list_display = ("lot", "bidder", "status", "received_at")
+    list_display = ("lot", "bidder", "version", "status", "received_at")
     list_filter = ("status",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(lot__state__in=OPENED_LOT_STATES)
 
 
 @admin.register(BidderKey)

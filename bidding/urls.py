@@ -7,4 +7,6 @@ urlpatterns = [
     path("keys/", views.keys, name="keys"),
     path("keys/<str:fingerprint>/revoke/", views.key_revoke, name="key_revoke"),
     path("organisations/<int:pk>/keys/", views.organisation_keys, name="organisation_keys"),
+    path("bids/", views.bids, name="bids"),
+    path("bids/<int:pk>/withdraw/", views.bid_withdraw, name="bid_withdraw"),
 ]

@@ -67,9 +67,9 @@ def api_for(user) -> APIClient:
 
 
 class World:
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, owner_role: str = "tenderer"):
         self.clock = clock
-        self.owner = person("tenderer")
+        self.owner = person(owner_role)
         self.tender = factories.make_tender(self.owner, state=TenderState.PUBLISHED, lots=2)
         self.lot, self.other_lot = list(self.tender.lots.order_by("number"))
         self.bidder = factories.register_bidder(self.tender)
