@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actor import Actor
+from bidding import services as bidding_services
+from bidding.models import BidUpload, UploadStatus
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
 from tendering import services
@@ -39,6 +41,7 @@ def tick(now: datetime | None = None) -> list[dict]:
     """Move every tender along as far as `now` (default: server time) allows; returns what it did.
 
     - published lots past the bid deadline are closed;
+    - uploads of sealed bids left unfinished at the deadline are dropped with their chunks;
     - closed lots with fewer than 3 valid bids fail (L28, R44), with the reason recorded;
     - invitations past the reply deadline expire;
     - objections of published tenders whose answer is overdue are reported once (never resolved
@@ -53,6 +56,9 @@ def tick(now: datetime | None = None) -> list[dict]:
     due = Lot.objects.filter(state=LotState.PUBLISHED, tender__state=TenderState.PUBLISHED, tender__bid_deadline__lte=now)
     for lot in due.select_related("tender"):
         _step(done, "lot.close", lot, lambda lot=lot: services.lot_close(by=by, lot=lot))
+    unfinished = BidUpload.objects.filter(status=UploadStatus.OPEN, lot__tender__bid_deadline__lte=now)
+    for upload in unfinished:
+        _step(done, "bid.upload_expire", upload, lambda u=upload: bidding_services.bid_upload_expire(by=by, upload=u))
     for lot in Lot.objects.filter(state=LotState.CLOSED).select_related("tender"):
         bids = count_valid_bids(lot)
         if bids < MIN_BIDS:

@@ -5,6 +5,7 @@ from bidding.services.bids import (
     bid_release_key,
     bid_upload_abandon,
     bid_upload_create,
+    bid_upload_expire,
     bid_upload_finalise,
     bid_upload_put_chunk,
     bid_withdraw,
@@ -18,6 +19,7 @@ __all__ = [
     "bid_upload_put_chunk",
     "bid_upload_finalise",
     "bid_upload_abandon",
+    "bid_upload_expire",
     "bid_withdraw",
     "bid_release_key",
 ]

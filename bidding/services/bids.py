@@ -539,6 +539,32 @@ def bid_upload_abandon(*, by: Actor, upload: BidUpload) -> BidUpload:
     return locked
 
 
+def bid_upload_expire(*, by: Actor, upload: BidUpload) -> BidUpload:
+    """The chronograph drops uploads left unfinished at the deadline: they can no longer become
+    bids, and their chunks would only take disk space. Recorded; refused before the deadline."""
+    if not (by.user is None and by.role == "system"):
+        require(by.user, "bidding.manage_bid", upload)
+    with transaction.atomic():
+        locked = BidUpload.objects.select_for_update().select_related("lot__tender").get(pk=upload.pk)
+        if locked.status != UploadStatus.OPEN:
+            raise UploadConflict(_closed_message(locked), code="upload_closed")
+        deadline = locked.lot.tender.bid_deadline
+        now = timezone.now()
+        if deadline is None or now < deadline:
+            raise DomainError(_("投标截止时间未到，未完成的上传仍可继续。"), code="not_due")
+        locked.status = UploadStatus.ABANDONED
+        locked.finished_at = now
+        locked.refusal_code = "deadline_passed"
+        locked.refusal_detail = _("截止时间已到，上传未完成。")
+        locked.save(update_fields=["status", "finished_at", "refusal_code", "refusal_detail"])
+        record_event(
+            by=by, action="bid.upload_expired", obj=locked, tender_id=locked.lot.tender_id,
+            payload={"lot": locked.lot_id, "bidder": locked.bidder_id, "received_bytes": sum(c.end - c.start for c in locked.chunks.all())},
+        )
+    _delete_chunks(locked)
+    return locked
+
+
 @transaction.atomic
 def bid_withdraw(*, by: Actor, bid: Bid, reason: str = "") -> Bid:
     """撤回: before the deadline the bidder may take its bid back (L29). A later upload may still

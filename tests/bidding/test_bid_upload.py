@@ -337,3 +337,20 @@ def test_release_key_is_refused_before_the_opening(world):
     bid = world.submit()["bid"]
     refused = world.client.post(f"/api/v1/bids/{bid['id']}/release-key/", {"data_key": "00" * 32}, format="json")
     assert refused.status_code == 409 and refused.json()["code"] == "opening_not_started"
+
+
+def test_the_chronograph_drops_uploads_left_unfinished_at_the_deadline(world):
+    from tendering import chronograph
+
+    accepted = world.submit()["bid"]
+    data = world.seal()
+    upload_id = world.create(data).json()["id"]
+    world.put(upload_id, data, 0, 4096)
+    assert chronograph.tick() == []  # before the deadline nothing is due
+    world.clock.set(world.tender.bid_deadline)
+    done = chronograph.tick()
+    assert [item["id"] for item in done if item["action"] == "bid.upload_expire"] == [BidUpload.objects.get(pk=upload_id).pk]
+    upload = BidUpload.objects.get(pk=upload_id)
+    assert upload.status == "abandoned" and upload.refusal_code == "deadline_passed" and leftover_chunks() == []
+    assert Bid.objects.get(pk=accepted["id"]).status == "received"
+    assert not any(item["action"] == "bid.upload_expire" for item in chronograph.tick())
