@@ -5,8 +5,10 @@ Services raise DomainError (→ 400 {detail, code}, config/api_errors.py) or Per
 answers 404 to reads, so drafts are not even confirmed to exist; writes to another
 organisation's tender answer 403."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -14,9 +16,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import can, require
+from accounts.permissions import can, has_role, require
 from audit.actor import Actor
-from tendering import selectors, services
+from tendering import rules, selectors, services
 from tendering import serializers as s
 from tendering.models import Project, Tender
 
@@ -118,6 +120,32 @@ def _input(serializer_class, request) -> dict:
     payload = serializer_class(data=request.data)
     payload.is_valid(raise_exception=True)
     return dict(payload.validated_data)
+
+
+class TenderRegistrationsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Who obtained the tender documents and downloaded them (a bidder: its own; insiders: all, after the opening)",
+        description=(
+            "Confidential until the opening (L22, E21): before it, nobody but the bidder itself may list, count or "
+            "read them; the tenderer, its agency, centre staff and regulators get 403 until a lot is opened (or has "
+            "failed after the deadline). A bidder always gets only its own organisation's rows."
+        ),
+        responses={200: s.RegistrationsSerializer, 401: REFUSED[401], 403: REFUSED[403], 404: REFUSED[404]},
+    )
+    def get(self, request, pk: int):
+        tender = _visible_tender(request, pk)
+        user = request.user
+        if not (has_role(user, "bidder") or can(user, "tendering.view_registrations", tender)):
+            if rules.is_insider(user, tender):
+                raise PermissionDenied(_("开标前，获取招标文件的投标人名称、数量和下载记录保密，任何人不得查看（L22、E21）。"))
+            require(user, "tendering.view_registrations", tender)
+        registrations = selectors.registrations_visible_to(user, tender).select_related("organisation")
+        downloads = selectors.downloads_visible_to(user, tender).select_related("document", "organisation")
+        data = {"registrations": registrations.order_by("registered_at"), "downloads": downloads.order_by("downloaded_at")}
+        return Response(s.RegistrationsSerializer(data).data)
 
 
 class TenderSubmitView(APIView):

@@ -5,6 +5,7 @@ from tendering import api
 urlpatterns = [
     path("tenders/", api.TenderListCreateView.as_view(), name="api-tenders"),
     path("tenders/<int:pk>/", api.TenderDetailView.as_view(), name="api-tender"),
+    path("tenders/<int:pk>/registrations/", api.TenderRegistrationsView.as_view(), name="api-tender-registrations"),
     path("tenders/<int:pk>/submit/", api.TenderSubmitView.as_view(), name="api-tender-submit"),
     path("tenders/<int:pk>/publish/", api.TenderPublishView.as_view(), name="api-tender-publish"),
     path("tenders/<int:pk>/cancel/", api.TenderCancelView.as_view(), name="api-tender-cancel"),

@@ -1,5 +1,6 @@
 """Reads about tenders that span relations. Confidentiality (L22, E21) is applied here: who
-registered is visible to insiders and to each bidder about itself only."""
+obtained the documents is visible to each bidder about itself only, and to insiders only after the
+opening (rule `tendering.view_registrations`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import date
 from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, OrganisationKind, OrganisationStatus
-from accounts.permissions import has_role
+from accounts.permissions import can, has_role
 from tendering import periods
 from tendering.models import (
     BidderRegistration,
     Clarification,
+    ClarificationAck,
     DocumentDownload,
     LotState,
     Objection,
@@ -21,7 +23,6 @@ from tendering.models import (
     TenderDocument,
     TenderState,
 )
-from tendering.rules import is_insider
 
 
 def public_announcements(*, q: str = "", state: str = "", date_from: date | None = None, date_to: date | None = None) -> QuerySet[Tender]:
@@ -55,27 +56,41 @@ def tenders_for_review() -> QuerySet[Tender]:
     return Tender.objects.filter(state=TenderState.SUBMITTED).order_by("submitted_at")
 
 
-def _own_or_all(queryset: QuerySet, user, tender: Tender, organisation_field: str) -> QuerySet:
+def _own_or_all(queryset: QuerySet, user, tender: Tender, rule: str) -> QuerySet:
+    """All of `queryset` to a user who passes `rule`; a bidder its own organisation's rows; anyone
+    else none."""
     if user is None or not getattr(user, "is_authenticated", False):
         return queryset.none()
-    if is_insider(user, tender):
+    if can(user, rule, tender):
         return queryset
     if has_role(user, "bidder") and user.organisation_id is not None:
-        return queryset.filter(**{organisation_field: user.organisation_id})
+        return queryset.filter(organisation_id=user.organisation_id)
     return queryset.none()
 
 
 def registrations_visible_to(user, tender: Tender) -> QuerySet[BidderRegistration]:
-    """Insiders: all; a bidder: only its own; anyone else: none (L22, E21)."""
-    return _own_or_all(BidderRegistration.objects.filter(tender=tender), user, tender, "organisation_id")
+    """A bidder: only its own; insiders: all, after the opening; anyone else, and insiders before
+    the opening: none, not even a count (L22, E21)."""
+    return _own_or_all(BidderRegistration.objects.filter(tender=tender), user, tender, "tendering.view_registrations")
 
 
 def downloads_visible_to(user, tender: Tender) -> QuerySet[DocumentDownload]:
-    return _own_or_all(DocumentDownload.objects.filter(document__tender=tender), user, tender, "organisation_id")
+    """Download records say who obtained the documents too: as `registrations_visible_to`."""
+    downloads = DocumentDownload.objects.filter(document__tender=tender)
+    return _own_or_all(downloads, user, tender, "tendering.view_registrations")
+
+
+def acknowledgements_visible_to(user, tender: Tender) -> QuerySet[ClarificationAck]:
+    """Only registered bidders acknowledge clarifications, so who did says who registered: as
+    `registrations_visible_to`."""
+    acks = ClarificationAck.objects.filter(clarification__tender=tender)
+    return _own_or_all(acks, user, tender, "tendering.view_registrations")
 
 
 def objections_visible_to(user, tender: Tender) -> QuerySet[Objection]:
-    return _own_or_all(Objection.objects.filter(tender=tender), user, tender, "organisation_id")
+    """The owner reads every objection to answer it (R22), never its author; a bidder its own;
+    centre and regulators after the opening (rule `tendering.view_objections`)."""
+    return _own_or_all(Objection.objects.filter(tender=tender), user, tender, "tendering.view_objections")
 
 
 def current_documents(tender: Tender) -> QuerySet[TenderDocument]:
@@ -106,11 +121,15 @@ def open_objections(tender: Tender) -> QuerySet[Objection]:
 
 
 def registered_organisations(tender: Tender) -> QuerySet[Organisation]:
+    """Every organisation that obtained the documents, for the platform's own work (notices, the
+    opening). Never for display: what a person may see comes from `registrations_visible_to`."""
     return Organisation.objects.filter(tender_registrations__tender=tender)
 
 
 def unacknowledged_organisations(clarification: Clarification) -> QuerySet[Organisation]:
-    """Registered bidders that have not yet confirmed receipt of the clarification."""
+    """Registered bidders that have not yet confirmed receipt of the clarification, for the
+    platform's own work (reminders). Never for display before the opening: it names registered
+    bidders (L22, E21)."""
     return registered_organisations(clarification.tender_id).exclude(
         pk__in=clarification.acks.values("organisation_id")
     ).order_by("name")

@@ -1,8 +1,9 @@
 """API v1 shapes for tenders: what comes in (validated, then handed to a service) and what goes
 out. Money is integer fen; times are ISO 8601 with the Asia/Shanghai offset.
 
-Output never carries bidder registrations or document downloads: who obtained the documents is
-confidential until the opening (L22, E21)."""
+Tender output never carries bidder registrations or document downloads: who obtained the
+documents is confidential until the opening (L22, E21). They have their own endpoint, which shows
+a bidder its own and insiders all of them only after the opening (`RegistrationsSerializer`)."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -149,6 +150,27 @@ class TenderDetailSerializer(TenderSummarySerializer):
     @extend_schema_field(ClarificationSerializer(many=True))
     def get_clarifications(self, tender):
         return ClarificationSerializer(selectors.clarifications_for(tender), many=True).data
+
+
+class RegistrationSerializer(serializers.Serializer):
+    organisation = OrganisationRefSerializer(read_only=True)
+    registered_at = serializers.DateTimeField(read_only=True)
+
+
+class DownloadSerializer(serializers.Serializer):
+    document = serializers.IntegerField(source="document_id", read_only=True)
+    title = serializers.CharField(source="document.title", read_only=True)
+    version = serializers.IntegerField(source="document.version", read_only=True)
+    organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
+    downloaded_at = serializers.DateTimeField(read_only=True)
+
+
+class RegistrationsSerializer(serializers.Serializer):
+    """Who obtained the tender documents and downloaded which file, as far as the caller may
+    know: a bidder its own organisation's rows; insiders every row, after the opening only."""
+
+    registrations = RegistrationSerializer(many=True, read_only=True)
+    downloads = DownloadSerializer(many=True, read_only=True)
 
 
 # Input -----------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ def detail(request, pk: int):
     documents = list(selectors.current_documents(tender))
     for document in documents:
         document.older_versions = [old for old in history[document.title] if old.pk != document.pk]
+        document.downloadable = can(user, "tendering.download_document", document)
     context = {
         "tender": tender,
         "lots": with_yuan(tender.lots.all()),
@@ -52,13 +53,15 @@ def detail(request, pk: int):
         "questions": selectors.answered_questions(tender),
         "objection_cutoff": selectors.statutory_dates(tender)["objection_cutoff"],
         "is_owner": can(user, "tendering.manage_tender", tender),
-        "is_insider": can(user, "tendering.view_registrations", tender),
+        # L22/E21: who obtained the documents, for insiders after the opening only.
+        "can_view_registrations": can(user, "tendering.view_registrations", tender),
         "can_cancel": tender.state != TenderState.CANCELLED and can(user, "tendering.cancel_tender", tender),
         "is_bidder": can(user, "tendering.take_part", tender),
     }
     if user.is_authenticated:
-        # L22/E21: the selectors show an insider every registration, a bidder only its own and
-        # anyone else nothing, so this page never leaks who else obtained the documents.
+        # L22/E21: the selectors show a bidder only its own rows, insiders every row once the
+        # tender is opened and anyone else (insiders before the opening too) nothing, so this page
+        # never tells who else obtained the documents, nor how many did.
         context["registrations"] = selectors.registrations_visible_to(user, tender)
         context["downloads"] = selectors.downloads_visible_to(user, tender)
         context["objections"] = selectors.objections_visible_to(user, tender)

@@ -180,7 +180,12 @@ def manage(request, pk: int):
             initial = {"name": lot.name, "description": lot.description,
                        "maximum_price_fen": fen_to_yuan(lot.maximum_price_fen)}
             lot.form = LotForm(prefix=f"lot-{lot.pk}", initial=initial)
-    clarifications = tender.clarifications.prefetch_related("acks__organisation")
+    # L22/E21: who acknowledged a clarification says who registered; shown only after the opening.
+    clarifications = list(tender.clarifications.all())
+    acks = selectors.acknowledgements_visible_to(request.user, tender).select_related("organisation")
+    acks = list(acks.order_by("acknowledged_at"))
+    for clarification in clarifications:
+        clarification.visible_acks = [ack for ack in acks if ack.clarification_id == clarification.pk]
     questions = list(tender.questions.all())
     objections = list(selectors.objections_visible_to(request.user, tender))
     for item in (*questions, *objections):
@@ -194,6 +199,7 @@ def manage(request, pk: int):
         "clarifications": clarifications,
         "questions": questions,
         "objections": objections,
+        "can_view_registrations": can(request.user, "tendering.view_registrations", tender),
         "registrations": selectors.registrations_visible_to(request.user, tender).select_related("organisation"),
         "downloads": selectors.downloads_visible_to(request.user, tender).select_related("document", "organisation"),
         "invitations": tender.invitations.select_related("organisation"),

@@ -96,7 +96,7 @@ def test_open_tender_from_creation_to_acknowledged_amendment(client, world, cloc
     assert any(timezone.localtime(tender.bid_deadline).strftime("%Y-%m-%d %H:%M") in message for message in messages_of(response))
     clarification = tender.clarifications.get()
 
-    # The bidder sees it and acknowledges it; the tenderer sees the acknowledgement.
+    # The bidder sees it and acknowledges it; before the opening the tenderer cannot see who did (L22).
     client.force_login(bidder)
     page = client.get(detail_url).content.decode()
     assert "修改 1：工程量清单修改" in page and "确认收到" in page
@@ -105,7 +105,8 @@ def test_open_tender_from_creation_to_acknowledged_amendment(client, world, cloc
     assert "已确认收到" in client.get(detail_url).content.decode()
     client.force_login(tenderer)
     manage = client.get(reverse("tendering:manage", args=[tender.pk])).content.decode()
-    assert bidder.organisation.name in manage  # acknowledgement, registration and download lists
+    assert bidder.organisation.name not in manage  # no acknowledgement, registration or download list
+    assert "开标后在此显示" in manage
 
 
 def test_invited_tender_invitees_accept_and_register(client, world, clock):

@@ -1,6 +1,6 @@
 """公告 pages as the public and bidders see them: the list with search, filters and pages, and
 the detail with lots, deadline countdown, signed documents, clarifications and answers — but
-never who obtained the documents (L22, E21)."""
+never who obtained the documents, except to insiders after the opening (L22, E21)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tendering import services
 from tendering.models import Tender
 
 from .test_pages_world import actor, published_tender, register, upload, world  # noqa: F401
+from .test_secrecy_before_opening import open_tender
 
 # Server time is fixed (tests/tendering/conftest.py) so dates and deadlines are reproducible.
 pytestmark = pytest.mark.usefixtures("clock")
@@ -107,8 +108,8 @@ def test_detail_shows_version_history_clarifications_and_answers_without_asker(c
     assert world.bidder.organisation.name not in page
 
 
-@pytest.mark.parametrize("viewer", [None, "other_bidder", "other_tenderer", "expert"])
-def test_registrations_are_hidden_from_the_public_and_other_bidders(client, world, viewer):
+@pytest.mark.parametrize("viewer", [None, "other_bidder", "other_tenderer", "expert", "tenderer", "centre", "regulator"])
+def test_before_the_opening_registrations_are_hidden_from_everyone_but_the_bidder(client, world, viewer):
     tender = published_tender(world)
     register(world, tender)
     if viewer:
@@ -129,10 +130,11 @@ def test_a_bidder_sees_only_its_own_registration(client, world):
 
 
 @pytest.mark.parametrize("insider", ["tenderer", "centre", "regulator"])
-def test_insiders_see_registrations_and_downloads(client, world, insider):
+def test_insiders_see_registrations_and_downloads_after_the_opening(client, world, insider, clock):
     tender = published_tender(world)
     register(world, tender)
     services.document_download(by=actor(world.bidder), document=tender.documents.get())
+    open_tender(tender, clock)
     client.force_login(getattr(world, insider))
     page = client.get(detail_url(tender)).content.decode()
     assert "获取招标文件的投标人" in page

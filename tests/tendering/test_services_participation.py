@@ -14,6 +14,7 @@ from tendering.models import BidderRegistration, Clarification, InvitationStatus
 from tendering.periods import SHANGHAI
 from tests import factories
 from tests.factories import actor
+from tests.tendering.test_secrecy_before_opening import open_tender
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -78,11 +79,14 @@ def test_download_records_who_when_and_where(owner, bidder, clock):
     assert AuditEvent.objects.filter(action="document.download").count() == 2
 
 
-def test_who_registered_is_confidential(published, owner, centre, regulator):
+def test_who_registered_is_confidential(published, owner, centre, regulator, clock):
     first, second = factories.register_bidder(published), factories.register_bidder(published)
-    assert selectors.registrations_visible_to(owner, published).count() == 2
-    assert selectors.registrations_visible_to(centre, published).count() == 2
-    assert selectors.registrations_visible_to(regulator, published).count() == 2
+    # Before the opening not even the insiders see them (L22, E21); afterwards they see them all.
+    for insider in (owner, centre, regulator):
+        assert not selectors.registrations_visible_to(insider, published).exists()
+    open_tender(published, clock)
+    for insider in (owner, centre, regulator):
+        assert selectors.registrations_visible_to(insider, published).count() == 2
     assert [r.organisation for r in selectors.registrations_visible_to(first, published)] == [first.organisation]
     assert not selectors.registrations_visible_to(factories.person("tenderer"), published).exists()
     assert not selectors.registrations_visible_to(factories.person("bidder"), published).exists()
@@ -261,10 +265,12 @@ def test_only_registered_bidders_object(published, owner, who):
     assert not Objection.objects.exists()
 
 
-def test_objections_are_visible_to_insiders_and_their_author_only(published, owner):
+def test_objections_are_visible_to_the_owner_who_answers_and_their_author_only(published, owner, centre, regulator):
     first, second = factories.register_bidder(published), factories.register_bidder(published)
     services.objection_raise(by=actor(first), tender=published, text="x")
     assert selectors.objections_visible_to(owner, published).count() == 1
+    assert selectors.objections_visible_to(centre, published).count() == 0  # until the opening
+    assert selectors.objections_visible_to(regulator, published).count() == 0
     assert selectors.objections_visible_to(first, published).count() == 1
     assert selectors.objections_visible_to(second, published).count() == 0
 
