@@ -2,11 +2,10 @@ from django.contrib import admin
 
 from audit.readonly_admin import ReadOnlyAdmin
 from bidding.models import Bid, BidderKey
-from tendering.models import LotState
+from tendering.rules import OPENED_LOT_STATES
 
 # Bids are secret before the opening, from the platform's operators too: the admin lists only the
-# bids of lots whose opening has started.
-OPENED_LOT_STATES = (LotState.OPENING, LotState.EVALUATING, LotState.PUBLICIZING, LotState.AWARDED, LotState.CONTRACTED)
+# bids of lots past their opening.
 
 
 @admin.register(Bid)

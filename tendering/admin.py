@@ -2,6 +2,7 @@
 only shows. (Changing rows here would bypass the rules and the audit trail.)"""
 
 from django.contrib import admin
+from django.db.models import Q
 
 from audit.readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 from tendering.models import (
@@ -17,6 +18,25 @@ from tendering.models import (
     Tender,
     TenderDocument,
 )
+from tendering.models import LotState
+from tendering.rules import OPENED_LOT_STATES
+
+
+def opened_tenders():
+    """Tenders past their opening (see tendering.rules.is_opened; a tender whose lots were all
+    cancelled stays secret here)."""
+    opened = Q(lots__state__in=OPENED_LOT_STATES) | Q(lots__state=LotState.SUSPENDED, lots__suspended_from__in=OPENED_LOT_STATES)
+    return Tender.objects.filter(opened).values("pk")
+
+
+class SecretBeforeOpeningAdmin(ReadOnlyAdmin):
+    """Who obtained the documents is secret before the opening (L22, E21), from the platform's
+    operators too: rows appear here once their tender is opened."""
+
+    tender_path = "tender"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**{f"{self.tender_path}__in": opened_tenders()}).distinct()
 
 
 class LotInline(ReadOnlyInline):
@@ -59,18 +79,20 @@ class ClarificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClarificationAck)
-class ClarificationAckAdmin(ReadOnlyAdmin):
+class ClarificationAckAdmin(SecretBeforeOpeningAdmin):
+    tender_path = "clarification__tender"
     list_display = ("clarification", "organisation", "acknowledged_at")
 
 
 @admin.register(BidderRegistration)
-class BidderRegistrationAdmin(ReadOnlyAdmin):
+class BidderRegistrationAdmin(SecretBeforeOpeningAdmin):
     list_display = ("tender", "organisation", "registered_at", "ip")
     search_fields = ("tender__code", "organisation__name")
 
 
 @admin.register(DocumentDownload)
-class DocumentDownloadAdmin(ReadOnlyAdmin):
+class DocumentDownloadAdmin(SecretBeforeOpeningAdmin):
+    tender_path = "document__tender"
     list_display = ("document", "organisation", "user", "downloaded_at", "ip")
 
 
@@ -80,7 +102,7 @@ class QuestionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ReadOnlyAdmin):
+class ObjectionAdmin(SecretBeforeOpeningAdmin):
     list_display = ("tender", "organisation", "raised_at", "answer_due", "answered_at", "overdue_reported_at")
 
 
