@@ -73,15 +73,21 @@ _DEFAULT_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_
 class ApiError(ToolError):
     """The platform refused a request: HTTP status, stable code and its message."""
 
-    def __init__(self, status: int, code: str, detail: str):
+    def __init__(self, status: int, code: str, detail: str, *, hint: tuple[str, str] = ("", "")):
         self.status, self.code, self.detail = status, code, detail
         english = CODES.get(code)
         zh = detail or f"平台拒绝了请求（HTTP {status}）"
-        hint_zh = hint_en = ""
+        hint_zh, hint_en = hint
         if status == 401:
-            hint_zh = "。请在平台的“账户”页面创建 API 令牌，或用 POST /api/v1/auth/token/ 获取，再设置环境变量"
-            hint_en = "; create an API token on the platform's account page or with POST /api/v1/auth/token/ and put it in the environment"
-        super().__init__(zh + hint_zh, f"{code}: {english}{hint_en}" if english else f"{code}{hint_en}")
+            hint_zh = "请在平台的“账户”页面创建 API 令牌，或用 POST /api/v1/auth/token/ 获取，再设置环境变量"
+            hint_en = "create an API token on the platform's account page or with POST /api/v1/auth/token/ and put it in the environment"
+        en = f"{code}: {english}" if english else code
+        if hint_zh:
+            zh = zh + ("" if zh.endswith(("。", "！", "？", "；")) else "。") + hint_zh
+        super().__init__(zh, f"{en}; {hint_en}" if hint_en else en)
+
+    def with_hint(self, zh: str, en: str) -> ApiError:
+        return ApiError(self.status, self.code, self.detail, hint=(zh, en))
 
 
 class NetworkError(ToolError):

@@ -184,7 +184,7 @@ def release_key(args, out) -> int:
     except ApiError as error:
         if error.code == "opening_not_started":
             raise ToolError(
-                f"开标尚未开始，平台未接收数据密钥（{error.detail}）。请在开标室开始解密后再运行此命令",
+                f"开标尚未开始，平台未接收数据密钥；请在开标室开始接受数据密钥后再运行此命令。平台答复：{error.detail}",
                 "the opening has not started and the platform did not take the data key; run this command again "
                 "once the opening room accepts key releases",
             ) from None

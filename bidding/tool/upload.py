@@ -127,7 +127,9 @@ def _find_upload(client: Client, local: SealedFile, lot: str) -> dict | None:
     found = _open_upload_of(client, local, lot)
     if found is not None:
         _save_state(local, client.server, lot, found["id"])
-    return found
+        return found
+    # Accepted already (the answer of an earlier run was lost): its receipt, even after the deadline.
+    return _open_upload_of(client, local, lot, status="accepted")
 
 
 def _open_upload_of(client: Client, local: SealedFile, lot: str, status: str = "open") -> dict | None:
@@ -149,6 +151,12 @@ def _create(client: Client, local: SealedFile, lot: str) -> dict:
         else:
             created = found
     except ApiError as error:
+        if error.status == 403:
+            raise error.with_hint(
+                "只有已获取招标文件的已审核投标人才能递交投标文件：请确认本单位已获取该项目的招标文件，且令牌属于本单位的用户",
+                "only verified bidders that obtained the tender documents may submit; check that yours did, and that the "
+                "token is one of your organisation's users",
+            ) from None
         if error.code != "replay":
             raise
         accepted = _open_upload_of(client, local, lot, status="accepted")
@@ -225,7 +233,7 @@ def _accepted(client: Client, bid_id) -> tuple[dict, dict]:
 def _deliver(client: Client, local: SealedFile, bid: dict, receipt: dict, out) -> int:
     receipt_path = local.path.with_name(local.path.name + RECEIPT_SUFFIX)
     _write(receipt_path, json.dumps(receipt, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
-    pdf_path = _save_pdf(client, bid, local.path.with_name(local.path.name + PDF_SUFFIX))
+    pdf_path, no_pdf = _save_pdf(client, bid, local.path.with_name(local.path.name + PDF_SUFFIX))
     print(text(f"已递交：{local.path}", f"submitted: {local.path}"), file=out)
     print(text("投标编号", "bid id") + f"：{bid.get('id')}", file=out)
     print(text("版本", "version") + f"：{bid.get('version')}", file=out)
@@ -235,6 +243,8 @@ def _deliver(client: Client, local: SealedFile, bid: dict, receipt: dict, out) -
     print(text("回执", "receipt") + f"：{receipt_path}", file=out)
     if pdf_path is not None:
         print(text("回执 PDF", "receipt PDF") + f"：{pdf_path}", file=out)
+    else:  # the JSON receipt is the signed one; the PDF is its printable copy
+        print(text("回执 PDF 未能取得，以 JSON 回执为准", f"no receipt PDF ({no_pdf}); the JSON receipt is the signed one"), file=out)
     platform_key = client.get("/platform/key/")
     try:
         statement = receipts.verify(receipt, platform_key)
@@ -256,19 +266,24 @@ def _deliver(client: Client, local: SealedFile, bid: dict, receipt: dict, out) -
     return 0
 
 
-def _save_pdf(client: Client, bid: dict, path: Path) -> Path | None:
+def _save_pdf(client: Client, bid: dict, path: Path) -> tuple[Path | None, str]:
+    """The printable copy of the receipt, when offered: (path, "") or (None, why not)."""
     url = bid.get("receipt_pdf_url")
     if not url:
-        return None
+        return None, "the platform offers none"
     parts = urllib.parse.urlsplit(url)
     try:
-        answer = client.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), absolute=True, accept="application/pdf")
-    except ApiError:
-        return None  # the JSON receipt is the signed one; the PDF is its printable copy
+        # JSON accepted too: the platform's refusals come as JSON.
+        answer = client.request(
+            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), absolute=True,
+            accept="application/pdf, application/json;q=0.5",
+        )
+    except ApiError as error:
+        return None, f"HTTP {error.status} {error.code}"
     if not answer.body.startswith(b"%PDF"):
-        return None
+        return None, "the answer is not a PDF"
     _write(path, answer.body)
-    return path
+    return path, ""
 
 
 # ---------------------------------------------------------------------------- state file
