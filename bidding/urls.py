@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bidding import views
+from bidding import views, views_seal
 
 app_name = "bidding"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("organisations/<int:pk>/keys/", views.organisation_keys, name="organisation_keys"),
     path("bids/", views.bids, name="bids"),
     path("bids/<int:pk>/withdraw/", views.bid_withdraw, name="bid_withdraw"),
+    path("lots/<int:lot_id>/seal/", views_seal.seal, name="seal"),
 ]
