@@ -216,3 +216,23 @@ def test_an_interrupted_upload_is_resumed_from_the_saved_sealed_file(signed_in, 
     assert upload.status == "accepted" and upload.bid_id == bid.pk and BidUpload.objects.filter(lot=lot).count() == 1
     assert bid.sha256 == hashlib.sha256(sealed).hexdigest() == page.text_content("#receipt-sha256").strip()
     assert bidpack.verify_pack(io.BytesIO(open_stored_bid(world, bid))).price_fen == SUMMARY["price_fen"]
+
+    # The same file chosen again is not a second bid: the page shows the receipt it already has.
+    page.set_input_files("#resume-file", sealed_path)
+    page.wait_for_function("document.getElementById('receipt-note').textContent.includes('此前已经递交')", timeout=30_000)
+    assert Bid.objects.filter(lot=lot).count() == 1 and page.text_content("#receipt-sha256").strip() == bid.sha256
+
+
+def test_a_key_file_that_is_not_the_registered_one_is_flagged_before_sealing(signed_in, tmp_path):
+    page = signed_in
+    other = tmp_path / "other-keys.json"
+    other.write_bytes(keyfile.generate(PASSPHRASE, iterations=1000))
+    page.set_input_files("#key-file", other)
+    page.wait_for_function("document.getElementById('key-status').className === 'check-error'")
+    assert "不是贵单位当前登记的有效密钥" in page.text_content("#key-status")
+    assert page.get_attribute("#file-signing-fingerprint", "class") == "hash mismatch"
+    page.fill("#passphrase", PASSPHRASE)
+    page.click("#unlock")
+    page.wait_for_function("document.getElementById('key-status').textContent.includes('不是贵单位')")
+    assert page.get_attribute("#key-status", "class") == "check-error"
+
