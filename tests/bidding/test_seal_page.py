@@ -152,3 +152,33 @@ def test_the_announcement_links_a_registered_bidder_to_each_lot_taking_bids(clie
         assert url(lot) in page
     client.force_login(person("bidder"))  # not registered: no link
     assert url(tender.lots.first()) not in client.get(reverse("tendering:detail", args=[tender.pk])).content.decode()
+
+
+def test_the_page_in_english_has_no_untranslated_text(client, clock):
+    """Demo data in ASCII: any CJK left on the English page is platform text that escaped
+    translation, but for the example of capital numerals, which are Chinese by nature."""
+    from tests.test_i18n import ascii_person, cjk_outside_language_switch, in_english
+
+    owner = ascii_person("tenderer", "Songhu Investment Co")
+    project = tendering_services.project_create(by=actor(owner), tenderer=owner.organisation, code="P-EN-SEAL", name="Kejiao Road")
+    tender = factories.make_tender(owner, state="published", project=project, title="Kejiao Road works",
+                                   lots_data=[{"name": "Roads", "description": "K0+000", "maximum_price_fen": 123456789}])
+    bidder = factories.register_bidder(tender, ascii_person("bidder", "Huajian Construction Co"))
+    register(bidder)
+    client.force_login(bidder)
+    in_english(client)
+    lot = tender.lots.get()
+    page = client.get(url(lot)).content.decode()
+    for words in ["Seal and submit a bid", "Lot 1: Roads", "Opening summary", "Bid price (capital numerals)", "Unlock the key file",
+                  "Pack, seal and upload", "Bid deadline", "1,234,567.89"]:
+        assert words in page, words
+    assert [line for line in cjk_outside_language_switch(page) if "placeholder=" not in line] == []
+    messages = config_of(client.get(url(lot)))["messages"]
+    assert messages["capital_ok"] == "The price in capital numerals matches the figures."
+    refused = client.get(url(factories.make_tender(owner, state="published").lots.first())).content.decode()
+    assert "has not obtained the tender documents" in refused
+    client.force_login(factories.admin_of(tender.tenderer))
+    announcement = client.get(reverse("tendering:detail", args=[tender.pk])).content.decode()
+    assert "Seal and submit a bid for lot" not in announcement
+    client.force_login(bidder)
+    assert "Seal and submit a bid for lot 1" in client.get(reverse("tendering:detail", args=[tender.pk])).content.decode()
