@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
-DEBIAN_PACKAGES := fonts-wqy-zenhei gettext
+DEBIAN_PACKAGES := fonts-wqy-zenhei gettext chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
