@@ -3,21 +3,17 @@ originals: the browser's bid package is byte for byte the one bidding.bidpack.pa
 same documents and summary (and verify_pack accepts it), every refusal of pack is a refusal in the
 browser with its code, and the capital numerals and credit codes agree on thousands of inputs.
 
-No database: the static files are served from the source tree by a small HTTP server."""
+No database: the static files are served from the source tree (tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import io
-import os
 import random
-import threading
 import unicodedata
 import zipfile
 import zlib
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,7 +21,6 @@ import pytest
 from accounts import credit_code
 from bidding import bidpack, capital_numerals
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
 BIDDER = credit_code.complete("91441900MA4UABCDE")
 SUMMARY = {
     "tender": "12",
@@ -37,7 +32,7 @@ SUMMARY = {
     "quality": "合格",
     "project_manager": {"name": "张三", "certificate": "粤144123456789"},
 }
-TEST_PAGE = b"""<!doctype html><meta charset="utf-8"><title>bidpack</title>
+TEST_PAGE = """<!doctype html><meta charset="utf-8"><title>bidpack</title>
 <input type="file" id="files" multiple><input type="file" id="folder" webkitdirectory>
 <script>
 window.b64 = (blob) => new Promise((resolve) => {
@@ -49,48 +44,16 @@ window.refusal = (error) => ({ok: false, name: error.name, code: error.code, fie
 </script>"""
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        if self.path == "/test.html":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(TEST_PAGE)))
-            self.end_headers()
-            self.wfile.write(TEST_PAGE)
-            return
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def static_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(STATIC)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium, static_server):
-    context = chromium.new_context()
+def page(browser, static_server):
+    """A blank page of the static server's origin (so the modules import), with a file chooser
+    for documents and one for a folder."""
+    context = browser.new_context()
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(error))
-    page.goto(f"{static_server}/test.html")
+    page.goto(f"{static_server}/static/js/sealbid/bidpack.js")
+    page.set_content(TEST_PAGE)
     yield page
     context.close()
     assert not errors, errors
@@ -100,7 +63,7 @@ def js_pack(page, selector: str, summary: dict, *, folder: bool = False) -> dict
     """Pack the files chosen in `selector` in the browser: {"ok", "zip" (bytes), "bid"} or the refusal."""
     result = page.evaluate(
         """async ([selector, summary, folder]) => {
-          const m = await import("/js/sealbid/bidpack.js");
+          const m = await import("/static/js/sealbid/bidpack.js");
           const chosen = document.querySelector(selector).files;
           const progress = [];
           try {
@@ -188,8 +151,8 @@ def test_a_large_document_is_packed_from_slices_to_the_same_bytes(page, tmp_path
     page.set_input_files("#files", [folder / "drawings.dwg"])
     digest = page.evaluate(
         """async (summary) => {
-          const m = await import("/js/sealbid/bidpack.js");
-          const {Sha256, toHex} = await import("/js/sealbid/sha256.js");
+          const m = await import("/static/js/sealbid/bidpack.js");
+          const {Sha256, toHex} = await import("/static/js/sealbid/sha256.js");
           const {blob} = await m.packDocuments(document.querySelector("#files").files, summary);
           const hash = new Sha256();
           for (let at = 0; at < blob.size; at += 8 << 20) hash.update(new Uint8Array(await blob.slice(at, at + (8 << 20)).arrayBuffer()));
@@ -244,7 +207,7 @@ def test_what_pack_refuses_the_browser_refuses(page, tmp_path, files, summary, c
 def test_nothing_chosen_a_name_too_long_and_too_many_documents_are_refused(page):
     refused = page.evaluate(
         """async (summary) => {
-          const m = await import("/js/sealbid/bidpack.js");
+          const m = await import("/static/js/sealbid/bidpack.js");
           const attempt = async (files, options) => {
             try { await m.packDocuments(files, summary, options); return null; } catch (error) { return error.code; }
           };
@@ -308,7 +271,7 @@ def test_zip64_records_match_zipfile_for_a_document_above_2_gib(page):
     entries = [{"name": "图纸.dwg", "size": big, "crc": crc, "offset": 0}]
     framing = page.evaluate(
         """async ([entries, small]) => {
-          const m = await import("/js/sealbid/bidpack.js");
+          const m = await import("/static/js/sealbid/bidpack.js");
           const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
           const bytes = new TextEncoder().encode(small);
           const first = m.localHeader(entries[0].name, entries[0].size);
@@ -350,7 +313,7 @@ def _amounts(rng: random.Random, count: int) -> list[int]:
 def test_to_capital_writes_what_python_writes(page):
     amounts = _amounts(random.Random(7), 3000)
     written = page.evaluate(
-        """async (amounts) => { const m = await import("/js/sealbid/capital_numerals.js"); return amounts.map(m.toCapital); }""",
+        """async (amounts) => { const m = await import("/static/js/sealbid/capital_numerals.js"); return amounts.map(m.toCapital); }""",
         amounts,
     )
     assert written == [capital_numerals.to_capital(amount) for amount in amounts]
@@ -387,7 +350,7 @@ def test_parse_capital_accepts_and_refuses_exactly_what_python_does(page):
               "壹" * 70, "零元", "伍分", "零伍分", "壹万元壹角", "壹万元零壹角整"]
     parsed = page.evaluate(
         """async (texts) => {
-          const m = await import("/js/sealbid/capital_numerals.js");
+          const m = await import("/static/js/sealbid/capital_numerals.js");
           return texts.map((text) => { try { return m.parseCapital(text); } catch (error) {
             if (error.name !== "CapitalNumeralError") throw error; return null; } });
         }""",
@@ -400,7 +363,7 @@ def test_parse_capital_accepts_and_refuses_exactly_what_python_does(page):
 
 def test_yuan_typed_by_a_person_becomes_fen_without_floating_point(page):
     converted = page.evaluate(
-        """async (inputs) => { const m = await import("/js/sealbid/capital_numerals.js"); return inputs.map(m.yuanToFen); }""",
+        """async (inputs) => { const m = await import("/static/js/sealbid/capital_numerals.js"); return inputs.map(m.yuanToFen); }""",
         ["1234567.89", "1,234,567.8", "１２３.４５", "0.07", "999999999999.99", "1000000000000", "1.234", "-1", "", "1e3", "12.", "0.1"],
     )
     assert converted == [123456789, 123456780, 12345, 7, 99999999999999, None, None, None, None, None, 1200, 10]
@@ -412,7 +375,7 @@ def test_credit_codes_are_checked_as_accounts_credit_code_checks_them(page):
     codes += [code[:-1] + rng.choice(credit_code.ALPHABET) for code in codes[:300]]
     codes += [codes[0].lower(), codes[0][:10] + "I" + codes[0][11:], codes[0][:4] + "A" + codes[0][5:], codes[0] + "0", " " + codes[0]]
     valid = page.evaluate(
-        """async (codes) => { const m = await import("/js/sealbid/bidpack.js"); return codes.map(m.isCreditCode); }""",
+        """async (codes) => { const m = await import("/static/js/sealbid/bidpack.js"); return codes.map(m.isCreditCode); }""",
         codes,
     )
     assert valid == [credit_code.is_valid(code) and credit_code.validate(code) == code for code in codes]

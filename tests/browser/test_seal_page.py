@@ -35,13 +35,12 @@ SUMMARY = {
 DOCUMENTS = {"技术标.pdf": b"%PDF-1.7 technical proposal " * 4000, "报价清单.xlsx": bytes(range(256)) * 300}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _orm_beside_sync_playwright():
-    """While Playwright's sync API is started (the session's `browser`), this thread has a
-    running event loop, and Django refuses ORM calls from a thread with one. The calls of these
-    tests (and of pytest-django's database setup and flushes) are ordinary synchronous ones, one
-    at a time, so Django's guard is lifted, before the browser starts and for as long as it may
-    live (the session)."""
+    """While Playwright's sync API is started (the module's `browser`), this thread has a running
+    event loop, and Django refuses ORM calls from a thread with one. The calls of these tests (and
+    of pytest-django's flushes) are ordinary synchronous ones, one at a time, so Django's guard is
+    lifted before the browser starts and put back after it stops (autouse comes first in a scope)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
