@@ -21,6 +21,8 @@ import pytest
 from accounts import credit_code
 from bidding import bidpack, capital_numerals
 
+pytestmark = pytest.mark.browser
+
 BIDDER = credit_code.complete("91441900MA4UABCDE")
 SUMMARY = {
     "tender": "12",

@@ -22,7 +22,7 @@ from bidding.services.bids import bid_storage
 from tests import factories
 from tests.factories import actor, person
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSPHRASE = "an offline passphrase 2026"
 SUMMARY = {
