@@ -136,6 +136,7 @@ def test_the_registered_bidder_gets_the_page_with_its_keys_in_force(client, tend
     assert tender.code in page and lot.name in page and "data-deadline" in page
     assert 'type="file" id="documents" multiple' in page and 'id="key-file"' in page and 'type="password"' in page
     assert "js/sealbid/seal_page.js" in page
+    assert f"--tender {tender.pk} --lot {lot.pk} --bidder {bidder.organisation_id}" in page  # for the bid tool
 
 
 def test_a_bidder_without_keys_is_warned_on_the_page(client, tender, bidder):
