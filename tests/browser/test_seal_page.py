@@ -234,4 +234,9 @@ def test_a_key_file_that_is_not_the_registered_one_is_flagged_before_sealing(sig
     page.click("#unlock")
     page.wait_for_function("document.getElementById('key-status').textContent.includes('不是贵单位')")
     assert page.get_attribute("#key-status", "class") == "check-error"
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "etender-bidder-keys"}')
+    page.set_input_files("#key-file", broken)
+    page.wait_for_function("document.getElementById('key-status').textContent.includes('不是有效的投标密钥文件')")
+    assert page.text_content("#file-decryption-fingerprint") == "—"
 

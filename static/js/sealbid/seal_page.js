@@ -128,6 +128,11 @@ function renderDocuments() {
 
 // ---------------------------------------------------------------- the key file
 
+function keyMessage(error) {
+  if (error.code === "wrong_passphrase") return M.key_wrong_passphrase;
+  return M[`key_${error.code}`] || fmt(M.key_unreadable, { reason: error.message });
+}
+
 function showFingerprints(part) {
   const active = config.active_fingerprints;
   for (const purpose of ["decryption", "signing"]) {
@@ -156,7 +161,7 @@ async function keyFileChosen() {
     if (showFingerprints(part)) say("key-status", M.key_choose, "");
   } catch (error) {
     showFingerprints(null);
-    say("key-status", fmt(M.key_unreadable, { reason: error.message }), "error");
+    say("key-status", error instanceof KeyFileError ? keyMessage(error) : fmt(M.key_unreadable, { reason: error.message }), "error");
   }
 }
 
@@ -168,7 +173,7 @@ async function unlock() {
   } catch (error) {
     state.keys = null;
     if (!(error instanceof KeyFileError)) throw error;
-    say("key-status", error.code === "wrong_passphrase" ? M.key_wrong_passphrase : fmt(M.key_unreadable, { reason: error.message }), "error");
+    say("key-status", keyMessage(error), "error");
     return null;
   }
   if (showFingerprints(state.keys)) say("key-status", fmt(M.key_unlocked, { label: state.keys.label || "" }) + " " + M.key_matches, "ok");
@@ -212,6 +217,11 @@ function packMessage(error) {
 
 function uploadMessage(error) {
   if (error.code === "network") return M.upload_network;
+  if (!error.detail) { // found here, not by the platform: say it in the user's language
+    if (error.code === "not_sealed") return M.resume_not_sealed;
+    if (error.code === "changed" || (error.code === "size_mismatch" && !error.status)) return M.upload_file_changed;
+    if (error.status) return fmt(M.upload_error, { reason: `HTTP ${error.status}` });
+  }
   const reason = error.detail || error.message;
   return error.status >= 400 && error.status < 500 ? fmt(M.upload_refused, { reason }) : fmt(M.upload_error, { reason });
 }
@@ -220,7 +230,7 @@ function fail(error) {
   let text;
   if (error instanceof BidPackError) text = packMessage(error);
   else if (error instanceof UploadError) text = uploadMessage(error);
-  else if (error instanceof KeyFileError) text = fmt(M.key_unreadable, { reason: error.message });
+  else if (error instanceof KeyFileError) text = keyMessage(error);
   else text = fmt(M.seal_error, { reason: error.message || String(error) });
   say("seal-status", text, "message-error");
   return text;
