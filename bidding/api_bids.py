@@ -19,6 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -111,6 +112,21 @@ class OctetStreamParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return None
+
+
+class PDFRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: application/pdf`; refusals are still JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        if renderer_context and renderer_context.get("response") is not None:
+            renderer_context["response"]["Content-Type"] = "application/json"
+        return JSONRenderer().render(data)
 
 
 class UploadListView(APIView):
@@ -228,6 +244,7 @@ class BidReceiptView(APIView):
 
 class BidReceiptPdfView(APIView):
     permission_classes = [IsAuthenticated]
+    renderer_classes = [PDFRenderer, JSONRenderer]
 
     @extend_schema(tags=[TAG], operation_id="bids_receipt_pdf", summary="The bid's receipt as a PDF (投标回执)",
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY, 401: REFUSED[401], 404: REFUSED[404]})

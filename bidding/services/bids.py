@@ -157,6 +157,8 @@ def bid_upload_create(*, by: Actor, lot: Lot, size: int, header_prefix: bytes, u
     bidder = by.user.organisation
     now = timezone.now()
     lot = Lot.objects.select_related("tender").get(pk=lot.pk)
+    if not lot.tender.registrations.filter(organisation=bidder).exists():
+        raise DomainError(_("贵单位尚未获取本项目的招标文件，不能投标。请先在招标公告页面获取招标文件。"), code="not_registered")
     _check_lot_takes_bids(lot, now)
     if not isinstance(size, int) or size <= 0:
         raise DomainError(_("请声明密封文件的大小（正整数，字节）。"), code="size_mismatch")

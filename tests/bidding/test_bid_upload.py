@@ -354,3 +354,31 @@ def test_the_chronograph_drops_uploads_left_unfinished_at_the_deadline(world):
     assert upload.status == "abandoned" and upload.refusal_code == "deadline_passed" and leftover_chunks() == []
     assert Bid.objects.get(pk=accepted["id"]).status == "received"
     assert not any(item["action"] == "bid.upload_expire" for item in chronograph.tick())
+
+
+def test_a_bidder_without_the_tender_documents_is_told_to_obtain_them(world):
+    from tests.factories import person
+
+    stranger = person("bidder")
+    keys = new_keys()
+    register_keys(stranger, keys)
+    data = seal_bytes(os.urandom(100), keys=keys, binding=world.binding(bidder=stranger.organisation))
+    refused = world.create(data, client=api_for(stranger))
+    assert refused.status_code == 400 and refused.json()["code"] == "not_registered"
+    assert not BidUpload.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["tenderer", "regulator"])
+def test_only_bidders_may_upload(world, role):
+    from tests.factories import person
+
+    refused = world.create(world.seal(), client=api_for(person(role)))
+    assert refused.status_code == 403 and not BidUpload.objects.exists()
+
+
+def test_the_receipt_pdf_can_be_asked_for_by_its_media_type(world):
+    bid = world.submit()["bid"]
+    response = world.client.get(bid["receipt_pdf_url"], HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    missing = world.client.get("/api/v1/bids/999999/receipt.pdf", HTTP_ACCEPT="application/pdf")
+    assert missing.status_code == 404 and missing.json()["detail"]
