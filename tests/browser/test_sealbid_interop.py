@@ -534,6 +534,68 @@ def test_sealing_reads_the_plaintext_one_segment_at_a_time(page):
     assert got["openedSize"] == 5 * sealing.SEGMENT_SIZE + 3
 
 
+def test_output_spooled_to_the_origin_private_file_system_is_the_same_and_is_cleared(page, bidder_keys):
+    data, keys = bidder_keys
+    plaintext = os.urandom(5000)
+    got = page.evaluate(
+        """async ([plain, text, passphrase, binding]) => {
+          const {sealing, keyfile} = sb;
+          const keys = await keyfile.openKeyFile(text, passphrase);
+          const before = await sealing.spoolFiles();
+          const sealed = await sealing.sealBlob(new Blob([h.fromB64(plain)]), {binding, keys, segmentSize: 1024, spool: "opfs"});
+          const opened = await sealing.openSealedBlob(sealed, keys, {spool: "opfs"});
+          const spooled = await sealing.spoolFiles();
+          const bad = new Uint8Array(await sealed.arrayBuffer()); bad[bad.length - 1] ^= 1;
+          const refused = await h.outcome(sealing.openSealedBlob(new Blob([bad]), keys, {spool: "opfs"}));
+          const afterRefusal = await sealing.spoolFiles();
+          const result = {before, spooled: spooled.length, refused, afterRefusal: afterRefusal.length,
+                          file: await h.blobToB64(sealed), opened: await h.blobToB64(opened), type: sealed.type};
+          await sealing.clearSpool();
+          result.cleared = await sealing.spoolFiles();
+          return result;
+        }""",
+        [b64(plaintext), data.decode("utf-8"), PASSPHRASE, BINDING],
+    )
+    assert got["before"] == [] and got["spooled"] == 2
+    assert got["refused"] == "tampered" and got["afterRefusal"] == 2  # a refused opening leaves no file behind
+    assert got["cleared"] == []
+    assert open_in_python(unb64(got["file"]), keys)[1] == plaintext == unb64(got["opened"])
+    assert got["type"] == "application/octet-stream"
+
+
+def test_a_bid_larger_than_chromiums_blob_memory_seals_verifies_and_opens(page, bidder_keys, tmp_path):
+    """Chromium cannot read back more than about 500 MiB of Blobs made in a page; a 560 MiB bid
+    (a file chosen in an <input>) is sealed and opened through spool files instead."""
+    data, _keys = bidder_keys
+    size = 560 * 1048576 + 7
+    bid = tmp_path / "bid.zip"
+    with open(bid, "wb") as f:
+        f.truncate(size)  # zeros, sparse: the bytes on disk are not what is tested
+    page.evaluate("() => { const input = document.createElement('input'); input.type = 'file'; input.id = 'bid'; document.body.append(input); }")
+    page.set_input_files("#bid", str(bid))
+    got = page.evaluate(
+        """async ([text, passphrase, binding]) => {
+          const {sealing, keyfile, sha256} = sb;
+          const keys = await keyfile.openKeyFile(text, passphrase);
+          const file = document.getElementById("bid").files[0];
+          const sealed = await sealing.sealBlob(file, {binding, keys});
+          const header = await sealing.verifySealedBlob(sealed, {signingPublicJwk: keys.signing.publicJwk, expectedBinding: binding});
+          const opened = await sealing.openSealedBlob(sealed, keys);
+          const hash = new sha256.Sha256();
+          for (let at = 0; at < opened.size; at += 1 << 22) hash.update(new Uint8Array(await opened.slice(at, at + (1 << 22)).arrayBuffer()));
+          const spooled = (await sealing.spoolFiles()).length;
+          await sealing.clearSpool();
+          return {sealedSize: sealed.size, plaintextSize: header.plaintext_size, ciphertextSize: header.ciphertext_size, openedSize: opened.size,
+                  openedSha256: sha256.toHex(hash.digest()), spooled, cleared: (await sealing.spoolFiles()).length};
+        }""",
+        [data.decode("utf-8"), PASSPHRASE, BINDING],
+    )
+    assert got["plaintextSize"] == got["openedSize"] == size
+    assert got["ciphertextSize"] == size + 16 * 561 and got["sealedSize"] > got["ciphertextSize"]
+    assert got["openedSha256"] == hashlib.sha256(bytes(size)).hexdigest()
+    assert got["spooled"] == 2 and got["cleared"] == 0
+
+
 # --- (4) sealed by Python, verified and opened in the browser -----------------------------------------
 
 

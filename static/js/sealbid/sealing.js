@@ -4,9 +4,12 @@
 //     preamble (14 bytes) | header (canonical JSON) | signature (64 bytes) | segments
 //
 // Streaming: the plaintext is read one segment at a time with blob.slice(...).arrayBuffer(), the
-// encrypted segments are kept as Blob parts (the browser may page them to disk) and hashed as they
-// are made; the header and signature are built last and put in front. No function here holds a
-// whole bid in one ArrayBuffer. Every failure a reader can meet is a SealedBidError whose `code`
+// encrypted segments are hashed as they are made and kept as Blob parts; the header and signature
+// are built last and put in front. No function here holds a whole bid in one ArrayBuffer.
+// Chromium keeps Blobs made in a page in memory, and past about 500 MiB in all they cannot be read
+// (NotReadableError). So output above SPOOL_THRESHOLD is spooled to a file in the origin private
+// file system (OPFS) instead, and the Blob returned is that file behind the header; clearSpool()
+// deletes such files when the caller is done with them. Every failure a reader can meet is a SealedBidError whose `code`
 // names the Python exception: not_sealed, unsupported_version, truncated, tampered,
 // malformed_header, size_mismatch, bad_signature, binding_mismatch, wrong_key.
 
@@ -32,6 +35,9 @@ const MAX_SEGMENTS = 2 ** 32;
 const TEXT_LIMIT = 200;
 const DATA_KEY_SIZE = 32, SALT_SIZE = 32, NONCE_PREFIX_SIZE = 7;
 const READ_CHUNK = 1 << 22;
+export const SPOOL_THRESHOLD = 64 * 1048576;
+const SPOOL_DIRECTORY = "etender-sealbid-spool";
+const SPOOL_STALE_MS = 6 * 3600 * 1000;
 const COMMITMENT_LABEL = new TextEncoder().encode("etender-sealed-bid v1 key commitment\x00");
 
 /** The files whose SHA-256 make the default tool fingerprint (all modules of static/js/sealbid/). */
@@ -144,6 +150,97 @@ async function readBytes(blob, start, end) {
   return new Uint8Array(await blob.slice(start, end).arrayBuffer());
 }
 
+/** A read started ahead of its use: its failure surfaces when awaited, never as an unhandled rejection. */
+function prefetch(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+// --- where large output goes ----------------------------------------------------------------------
+
+const spooledHere = new Set(); // OPFS spool files made by this page
+
+function opfsAvailable() {
+  return typeof navigator !== "undefined" && !!navigator.storage && typeof navigator.storage.getDirectory === "function" &&
+    typeof FileSystemFileHandle !== "undefined" && typeof FileSystemFileHandle.prototype.createWritable === "function";
+}
+
+async function spoolDirectory() {
+  return (await navigator.storage.getDirectory()).getDirectoryHandle(SPOOL_DIRECTORY, { create: true });
+}
+
+async function removeSpoolFiles(directory, wanted) {
+  const names = [];
+  for await (const [name, handle] of directory.entries()) {
+    if (handle.kind === "file" && (await wanted(name, handle))) names.push(name);
+  }
+  for (const name of names) {
+    try {
+      await directory.removeEntry(name);
+      spooledHere.delete(name);
+    } catch {
+      // still being written by another page: its turn comes later
+    }
+  }
+}
+
+const staleElsewhere = async (name, handle) => !spooledHere.has(name) && Date.now() - (await handle.getFile()).lastModified > SPOOL_STALE_MS;
+
+/**
+ * Where the parts of an output Blob go: memory for small output, an OPFS file for large (mode
+ * "auto"), or as forced by mode "memory" / "opfs". {append(bytes), finish(headParts, type) -> Blob, abort()}.
+ */
+async function openSpool(totalBytes, mode) {
+  if (!["auto", "memory", "opfs"].includes(mode)) throw new TypeError('spool must be "auto", "memory" or "opfs"');
+  const toDisk = mode === "opfs" || (mode === "auto" && totalBytes > SPOOL_THRESHOLD && opfsAvailable());
+  if (!toDisk) {
+    const parts = [];
+    return {
+      append: async (bytes) => void parts.push(new Blob([bytes])),
+      finish: async (head, type) => new Blob([...head, ...parts], { type }),
+      abort: async () => {},
+    };
+  }
+  if (!opfsAvailable()) throw new Error("this browser has no origin private file system to hold a large sealed bid");
+  const directory = await spoolDirectory();
+  await removeSpoolFiles(directory, staleElsewhere);
+  const name = `${Date.now()}-${toHex(crypto.getRandomValues(new Uint8Array(8)))}.part`;
+  const handle = await directory.getFileHandle(name, { create: true });
+  spooledHere.add(name);
+  const writable = await handle.createWritable();
+  return {
+    append: (bytes) => writable.write(bytes),
+    finish: async (head, type) => {
+      await writable.close();
+      return new Blob([...head, await handle.getFile()], { type });
+    },
+    abort: async () => {
+      await writable.abort().catch(() => {});
+      await directory.removeEntry(name).catch(() => {});
+      spooledHere.delete(name);
+    },
+  };
+}
+
+/**
+ * Deletes the spool files behind the large Blobs this page's sealBlob/openSealedBlob returned
+ * (call it when they are downloaded, uploaded or no longer needed: they become unreadable), and
+ * those other pages left more than six hours ago.
+ */
+export async function clearSpool() {
+  if (!opfsAvailable()) return;
+  const directory = await spoolDirectory();
+  await removeSpoolFiles(directory, async (name, handle) => spooledHere.has(name) || (await staleElsewhere(name, handle)));
+}
+
+/** The names of the spool files now in the origin private file system (for tests and diagnostics). */
+export async function spoolFiles() {
+  if (!opfsAvailable()) return [];
+  const names = [];
+  for await (const name of (await spoolDirectory()).keys()) names.push(name);
+  return names.sort();
+}
+
 // --- the tool fingerprint ------------------------------------------------------------------------
 
 let toolFingerprintPromise = null;
@@ -187,6 +284,7 @@ export async function sealBlob(plaintextBlob, {
   randomness = null,
   segmentSize = SEGMENT_SIZE,
   onProgress = () => {},
+  spool = "auto",
 } = {}) {
   const bound = bindingOf(binding);
   const size = plaintextBlob.size;
@@ -218,48 +316,57 @@ export async function sealBlob(plaintextBlob, {
     recipients.push({ enc: toHex(enc), key_fingerprint: fingerprintOfJwk(recipientKeys[i]), role: ["bidder", "custodial"][i], wrapped_key: toHex(ciphertext) });
   }
 
-  // Segments: encrypt while the next one is read, hash, keep as Blob parts.
+  // Segments: encrypt while the next one is read, hash, keep as Blob parts (or in a spool file).
   const cipher = await segmentCipher(dataKey, salt, bound, "encrypt");
   const digest = new Sha256();
-  const parts = [];
-  const read = (i) => readBytes(plaintextBlob, i * segmentSize, i * segmentSize + (i === layout.count - 1 ? layout.lastSize : segmentSize));
-  let next = read(0);
-  let done = 0;
-  onProgress(0, size);
-  for (let i = 0; i < layout.count; i++) {
-    const last = i === layout.count - 1;
-    const chunk = await next;
-    if (chunk.length !== (last ? layout.lastSize : segmentSize)) throw new Error("the plaintext changed while it was being sealed");
-    if (!last) next = read(i + 1);
-    const sealed = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: segmentNonce(noncePrefix, i, last), tagLength: 128 }, cipher, chunk));
-    digest.update(sealed);
-    parts.push(new Blob([sealed]));
-    done += chunk.length;
-    onProgress(done, size);
+  const output = await openSpool(Number(layout.ciphertextSize), spool);
+  try {
+    return await sealSegments();
+  } catch (error) {
+    await output.abort();
+    throw error;
   }
 
-  const header = {
-    binding: bound,
-    ciphertext_sha256: toHex(digest.digest()),
-    ciphertext_size: Number(layout.ciphertextSize),
-    created: when,
-    format: FORMAT_NAME,
-    key_commitment: toHex(keyCommitment(dataKey, salt)),
-    nonce_prefix: toHex(noncePrefix),
-    plaintext_size: size,
-    recipients,
-    salt: toHex(salt),
-    segment_count: layout.count,
-    segment_size: segmentSize,
-    signer_key_fingerprint: fingerprintOfJwk(keys.signing.publicJwk),
-    tool: theTool,
-    version: FORMAT_VERSION,
-  };
-  const raw = canonical(header);
-  if (raw.length > MAX_HEADER_SIZE) throw new RangeError("the header exceeds 64 KiB");
-  const signed = concat(preamble(raw.length), raw);
-  const signature = new Uint8Array(await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.signing.privateKey, signed));
-  return new Blob([signed, signature, ...parts], { type: "application/octet-stream" });
+  async function sealSegments() {
+    const read = (i) => readBytes(plaintextBlob, i * segmentSize, i * segmentSize + (i === layout.count - 1 ? layout.lastSize : segmentSize));
+    let next = prefetch(read(0));
+    let done = 0;
+    onProgress(0, size);
+    for (let i = 0; i < layout.count; i++) {
+      const last = i === layout.count - 1;
+      const chunk = await next;
+      if (chunk.length !== (last ? layout.lastSize : segmentSize)) throw new Error("the plaintext changed while it was being sealed");
+      if (!last) next = prefetch(read(i + 1));
+      const sealed = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: segmentNonce(noncePrefix, i, last), tagLength: 128 }, cipher, chunk));
+      digest.update(sealed);
+      await output.append(sealed);
+      done += chunk.length;
+      onProgress(done, size);
+    }
+
+    const header = {
+      binding: bound,
+      ciphertext_sha256: toHex(digest.digest()),
+      ciphertext_size: Number(layout.ciphertextSize),
+      created: when,
+      format: FORMAT_NAME,
+      key_commitment: toHex(keyCommitment(dataKey, salt)),
+      nonce_prefix: toHex(noncePrefix),
+      plaintext_size: size,
+      recipients,
+      salt: toHex(salt),
+      segment_count: layout.count,
+      segment_size: segmentSize,
+      signer_key_fingerprint: fingerprintOfJwk(keys.signing.publicJwk),
+      tool: theTool,
+      version: FORMAT_VERSION,
+    };
+    const raw = canonical(header);
+    if (raw.length > MAX_HEADER_SIZE) throw new RangeError("the header exceeds 64 KiB");
+    const signed = concat(preamble(raw.length), raw);
+    const signature = new Uint8Array(await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.signing.privateKey, signed));
+    return output.finish([signed, signature], "application/octet-stream");
+  }
 }
 
 // --- reading -------------------------------------------------------------------------------------
@@ -395,10 +502,10 @@ export async function verifySealedBlob(blob, { signingPublicJwk, expectedBinding
   const digest = new Sha256();
   const total = header.ciphertext_size;
   onProgress(0, total);
-  let next = readBytes(blob, segmentsOffset, Math.min(end, segmentsOffset + READ_CHUNK));
+  let next = prefetch(readBytes(blob, segmentsOffset, Math.min(end, segmentsOffset + READ_CHUNK)));
   for (let offset = segmentsOffset; offset < end; offset += READ_CHUNK) {
     const chunk = await next;
-    if (offset + READ_CHUNK < end) next = readBytes(blob, offset + READ_CHUNK, Math.min(end, offset + 2 * READ_CHUNK));
+    if (offset + READ_CHUNK < end) next = prefetch(readBytes(blob, offset + READ_CHUNK, Math.min(end, offset + 2 * READ_CHUNK)));
     digest.update(chunk);
     onProgress(offset + chunk.length - segmentsOffset, total);
   }
@@ -435,7 +542,7 @@ export async function unwrapDataKey(header, decryptionPrivateKey) {
  * (keys.signing.publicJwk, or options.signingPublicJwk), the binding, every segment, the end.
  * After any error nothing is returned.
  */
-export async function openSealedBlob(blob, keys, { onProgress = () => {}, expectedBinding = null, dataKey = null, signingPublicJwk = null } = {}) {
+export async function openSealedBlob(blob, keys, { onProgress = () => {}, expectedBinding = null, dataKey = null, signingPublicJwk = null, spool = "auto" } = {}) {
   const { header, headerBytes, signature, segmentsOffset } = await readHeader(blob);
   const key = dataKey ? bytesOf(dataKey, "dataKey") : await unwrapDataKey(header, keys.decryption);
   const signer = signingPublicJwk ?? keys?.signing?.publicJwk;
@@ -448,29 +555,38 @@ export async function openSealedBlob(blob, keys, { onProgress = () => {}, expect
   const cipher = await segmentCipher(key, salt, header.binding, "decrypt");
   const noncePrefix = fromHex(header.nonce_prefix);
   const digest = new Sha256();
-  const parts = [];
-  const count = header.segment_count;
-  const segmentBytes = (i) => (i < count - 1 ? header.segment_size : header.plaintext_size - i * header.segment_size) + TAG_SIZE;
-  const read = (i, at) => readBytes(blob, at, at + segmentBytes(i));
-  let offset = segmentsOffset;
-  let next = read(0, offset);
-  onProgress(0, header.ciphertext_size);
-  for (let i = 0; i < count; i++) {
-    const segment = await next;
-    if (segment.length !== segmentBytes(i)) fail("truncated", `the file ends inside segment ${i} (${segment.length} of ${segmentBytes(i)} bytes)`);
-    offset += segment.length;
-    if (i + 1 < count) next = read(i + 1, offset);
-    digest.update(segment);
-    let plain;
-    try {
-      plain = await subtle.decrypt({ name: "AES-GCM", iv: segmentNonce(noncePrefix, i, i === count - 1), tagLength: 128 }, cipher, segment);
-    } catch {
-      fail("tampered", `segment ${i} of ${count} fails authentication: altered, reordered or from another file`);
-    }
-    parts.push(new Blob([plain]));
-    onProgress(offset - segmentsOffset, header.ciphertext_size);
+  const output = await openSpool(header.plaintext_size, spool);
+  try {
+    return await openSegments();
+  } catch (error) {
+    await output.abort();
+    throw error;
   }
-  if (blob.size > offset) fail("size_mismatch", `bytes follow the ${header.ciphertext_size} bytes of segments the header declares`);
-  if (toHex(digest.digest()) !== header.ciphertext_sha256) fail("tampered", "the segments do not match the ciphertext SHA-256 in the header");
-  return new Blob(parts, { type: "application/zip" });
+
+  async function openSegments() {
+    const count = header.segment_count;
+    const segmentBytes = (i) => (i < count - 1 ? header.segment_size : header.plaintext_size - i * header.segment_size) + TAG_SIZE;
+    const read = (i, at) => readBytes(blob, at, at + segmentBytes(i));
+    let offset = segmentsOffset;
+    let next = prefetch(read(0, offset));
+    onProgress(0, header.ciphertext_size);
+    for (let i = 0; i < count; i++) {
+      const segment = await next;
+      if (segment.length !== segmentBytes(i)) fail("truncated", `the file ends inside segment ${i} (${segment.length} of ${segmentBytes(i)} bytes)`);
+      offset += segment.length;
+      if (i + 1 < count) next = prefetch(read(i + 1, offset));
+      digest.update(segment);
+      let plain;
+      try {
+        plain = await subtle.decrypt({ name: "AES-GCM", iv: segmentNonce(noncePrefix, i, i === count - 1), tagLength: 128 }, cipher, segment);
+      } catch {
+        fail("tampered", `segment ${i} of ${count} fails authentication: altered, reordered or from another file`);
+      }
+      await output.append(new Uint8Array(plain));
+      onProgress(offset - segmentsOffset, header.ciphertext_size);
+    }
+    if (blob.size > offset) fail("size_mismatch", `bytes follow the ${header.ciphertext_size} bytes of segments the header declares`);
+    if (toHex(digest.digest()) !== header.ciphertext_sha256) fail("tampered", "the segments do not match the ciphertext SHA-256 in the header");
+    return output.finish([], "application/zip");
+  }
 }
