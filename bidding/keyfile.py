@@ -364,7 +364,10 @@ def _parse(data: bytes) -> _Document:
         raise MalformedKeyFile("the key file's creation time has no time zone")
 
     public = _public_part(document["public"], label, created_at)
-    associated_data = _canonical({name: value for name, value in document.items() if name != "ciphertext"})
+    try:
+        associated_data = _canonical({name: value for name, value in document.items() if name != "ciphertext"})
+    except UnicodeEncodeError:  # an escaped lone surrogate ("\ud800") is JSON but not text
+        raise MalformedKeyFile("the key file holds text that is not valid Unicode") from None
     return _Document(public, created, iterations, salt, check, nonce, ciphertext, associated_data)
 
 

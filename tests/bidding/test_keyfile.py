@@ -6,6 +6,7 @@ the default to OWASP's 600,000.
 
 import copy
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -265,6 +266,7 @@ MALFORMED = {
     "iterations too high": lambda data: edited(data, lambda d: d["kdf"].update(iterations=10**9)),
     "iterations as a boolean": lambda data: edited(data, lambda d: d["kdf"].update(iterations=True)),
     "creation time without zone": lambda data: edited(data, lambda d: d.update(created="2025-01-01T00:00:00")),
+    "lone surrogate in the creation time": lambda data: re.sub(rb'"created": *"[^"]*"', rb'"created": "2025-01-01\\ud80000:00:00Z"', data),
     "uppercase fingerprint": lambda data: edited(data, lambda d: d["public"]["fingerprints"].update(signing="A" * 64)),
     "too large": lambda data: data + b" " * keyfile.MAX_FILE_BYTES,
 }
