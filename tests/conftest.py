@@ -35,6 +35,17 @@ def _isolated_media(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in English (a page test, the live server) activates English in its thread; put the
+    platform's default back so no later test runs in a language it did not ask for."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def sandbox(settings):
     settings.PLATFORM_SANDBOX = True
