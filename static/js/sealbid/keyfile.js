@@ -1,9 +1,13 @@
-// The bidder's key file (docs/bidder-key-file.md), read in the browser: the same checks in the same
-// order as bidding/keyfile.py, so a file is refused here exactly when the bid tool refuses it, and
-// with the same error code. The private keys are imported into WebCrypto as non-extractable keys.
+// The bidder's key file (docs/bidder-key-file.md) in the browser. Reading: the same checks in the
+// same order as bidding/keyfile.py, so a file is refused here exactly when the bid tool refuses it,
+// and with the same error code; the private keys are imported into WebCrypto as non-extractable
+// keys. Writing (createKeyFile): what keyfile.generate writes, byte for byte for the same inputs.
 
 import { canonical, isInteger, isPlainObject, parseStrict } from "./json.js";
-import { b64urlDecode, bytesToBigInt, fingerprintOfJwk, isOnCurve, N, P, publicPart, rememberPublicJwk, scalarBaseMult } from "./p256.js";
+import {
+  b64urlDecode, b64urlEncode, bytesToBigInt, fingerprintOfJwk, isOnCurve, N, P, privateJwkOfScalar, publicPart, rememberPublicJwk, scalarBaseMult,
+} from "./p256.js";
+import { fromHex } from "./sha256.js";
 import { pythonFromIsoFormat } from "./isoformat.js";
 
 const subtle = globalThis.crypto.subtle;
@@ -12,8 +16,11 @@ export const FORMAT = "etender-bidder-keys";
 export const VERSION = 1;
 const KDF_NAME = "PBKDF2-SHA256";
 const AEAD_NAME = "AES-256-GCM";
+export const DEFAULT_ITERATIONS = 600000; // OWASP's figure for PBKDF2-HMAC-SHA256 (2023), as keyfile.py
+export const MIN_PASSPHRASE_CHARS = 12;
 const MIN_ITERATIONS = 1000;
 const MAX_ITERATIONS = 10000000;
+const SALT_BYTES = 16;
 const MAX_LABEL_CHARS = 200;
 const MAX_FILE_BYTES = 64 * 1024;
 const NONCE_BYTES = 12;
@@ -25,7 +32,8 @@ const JWK_FIELDS = ["kty", "crv", "x", "y"];
 /**
  * Anything wrong with a key file or a passphrase. `code` is one of 'malformed', 'unsupported',
  * 'tampered', 'wrong_passphrase' (the Python reader's codes; its InvalidJWK, a kind of malformed
- * file, is 'malformed' here). Messages never contain the passphrase or key material.
+ * file, is 'malformed' here), and 'weak_passphrase' from the writer (Python's WeakPassphrase).
+ * Messages never contain the passphrase or key material.
  */
 export class KeyFileError extends Error {
   constructor(code, message) {
@@ -96,6 +104,129 @@ export async function openKeyFile(text, passphrase, { extractable = false } = {}
     result[role] = { privateKey, publicJwk, fingerprint: document.fingerprints[role] };
   }
   return result;
+}
+
+// --- writing, as bidding/keyfile.py's generate and _seal ------------------------------------------
+
+/**
+ * The UTF-8 bytes of a new passphrase (NFC), or KeyFileError 'weak_passphrase' for one the writer
+ * refuses: fewer than MIN_PASSPHRASE_CHARS characters (code points after NFC), or not valid text
+ * (a lone surrogate). keyfile._new_passphrase's rule, checked in the same order.
+ */
+export function checkNewPassphrase(passphrase) {
+  if (typeof passphrase !== "string") throw new TypeError("the passphrase must be a string");
+  const normalised = passphrase.normalize("NFC");
+  if (/\p{Cs}/u.test(normalised)) throw new KeyFileError("weak_passphrase", "the passphrase is not valid text");
+  if (Array.from(normalised).length < MIN_PASSPHRASE_CHARS) {
+    throw new KeyFileError("weak_passphrase", `the passphrase must have at least ${MIN_PASSPHRASE_CHARS} characters`);
+  }
+  return new TextEncoder().encode(normalised);
+}
+
+/** Throws RangeError (Python: ValueError) for a label a key file cannot hold. */
+export function checkNewLabel(label) {
+  if (typeof label !== "string") throw new TypeError("the label must be a string");
+  const problem = labelProblem(label);
+  if (problem) throw new RangeError(problem);
+}
+
+/**
+ * A new key file, as its text (UTF-8 JSON, indented, ending in a newline): fresh decryption (ECDH
+ * P-256) and signing (ECDSA P-256) keys made by WebCrypto, under `passphrase`, with a fresh 16-byte
+ * salt and 12-byte nonce. Checks in keyfile.generate's order: the passphrase (KeyFileError
+ * 'weak_passphrase'), `iterations` (TypeError, RangeError), `label` (TypeError, RangeError).
+ * `created` is a Date (written in UTC, whole seconds, "Z") or such a string; default now.
+ *
+ * The private keys exist only inside this call: generated extractable just so their JWK can be
+ * encrypted into the file, then dropped. Nothing but the returned text leaves it.
+ *
+ * Test vectors only: `decryptionScalar`, `signingScalar` (hex, bytes or BigInt), `salt` and `nonce`
+ * (hex or bytes) replace the random ones, so bidding/vectors/keyfile-v1.json is rebuilt exactly.
+ */
+export async function createKeyFile(passphrase, {
+  label = "", iterations = DEFAULT_ITERATIONS, created = new Date(),
+  decryptionScalar = null, signingScalar = null, salt = null, nonce = null,
+} = {}) {
+  const secret = checkNewPassphrase(passphrase);
+  if (!Number.isInteger(iterations)) throw new TypeError("iterations must be an integer");
+  if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+    throw new RangeError(`iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`);
+  }
+  checkNewLabel(label);
+  const createdText = createdString(created);
+  const saltBytes = salt === null ? crypto.getRandomValues(new Uint8Array(SALT_BYTES)) : fixedBytes(salt, "salt", 16, 64);
+  const nonceBytes = nonce === null ? crypto.getRandomValues(new Uint8Array(NONCE_BYTES)) : fixedBytes(nonce, "nonce", NONCE_BYTES, NONCE_BYTES);
+  const decryption = decryptionScalar === null ? await newPrivateJwk({ name: "ECDH", namedCurve: "P-256" }, ["deriveBits"]) : privateJwkOfScalar(decryptionScalar);
+  const signing = signingScalar === null ? await newPrivateJwk({ name: "ECDSA", namedCurve: "P-256" }, ["sign"]) : privateJwkOfScalar(signingScalar);
+  if (decryption.x === signing.x && decryption.y === signing.y) throw new RangeError("the decryption and signing keys must be different keys");
+  return seal(secret, { decryption, signing, label, created: createdText, iterations, salt: saltBytes, nonce: nonceBytes });
+}
+
+/** keyfile._seal: deterministic for its inputs. */
+async function seal(secret, { decryption, signing, label, created, iterations, salt, nonce }) {
+  const { aeadKey, check } = await derive(secret, salt, iterations);
+  secret.fill(0);
+  // Members in keyfile._seal's order: JSON.stringify keeps it, and the indented text below is then
+  // Python's json.dumps(document, ensure_ascii=False, indent=2) (the values are strings and
+  // integers; a label has no control characters or lone surrogates, the only characters either
+  // side escapes beyond " and \).
+  const document = {
+    format: FORMAT,
+    version: VERSION,
+    label,
+    created,
+    public: {
+      decryption: publicPart(decryption),
+      signing: publicPart(signing),
+      fingerprints: { decryption: fingerprintOfJwk(decryption), signing: fingerprintOfJwk(signing) },
+    },
+    kdf: { name: KDF_NAME, iterations, salt: b64urlEncode(salt), check: b64urlEncode(check) },
+    aead: { name: AEAD_NAME, nonce: b64urlEncode(nonce) },
+  };
+  const plaintext = canonical({ decryption: privateJwk(decryption), signing: privateJwk(signing) });
+  try {
+    const key = await subtle.importKey("raw", aeadKey, "AES-GCM", false, ["encrypt"]);
+    const sealed = await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: canonical(document) }, key, plaintext);
+    document.ciphertext = b64urlEncode(new Uint8Array(sealed));
+  } finally {
+    plaintext.fill(0);
+    aeadKey.fill(0);
+  }
+  return JSON.stringify(document, null, 2) + "\n";
+}
+
+/** A fresh WebCrypto key pair's private JWK {kty, crv, x, y, d}; the CryptoKeys are not kept. */
+async function newPrivateJwk(algorithm, usages) {
+  const pair = await subtle.generateKey(algorithm, true, usages);
+  const jwk = await subtle.exportKey("jwk", pair.privateKey);
+  const d = b64urlDecode(jwk.d);
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !d || d.length !== 32) throw new Error("WebCrypto returned an unexpected P-256 key");
+  return privateJwk(jwk);
+}
+
+function privateJwk(jwk) {
+  return { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, d: jwk.d };
+}
+
+function createdString(created) {
+  if (created instanceof Date) {
+    if (Number.isNaN(created.getTime())) throw new RangeError("created is not a valid time");
+    const iso = created.toISOString(); // UTC, milliseconds
+    if (!/^\d{4}-/.test(iso) || created.getUTCFullYear() < 1) throw new RangeError("created must be between the years 1 and 9999");
+    return iso.replace(/\.\d{3}Z$/, "Z");
+  }
+  if (typeof created !== "string") throw new TypeError("created must be a Date or a string");
+  const parsed = pythonFromIsoFormat(created);
+  if (Array.from(created).length > 64 || !parsed || !parsed.aware) throw new RangeError("created must be an ISO 8601 time with a zone");
+  return created;
+}
+
+function fixedBytes(value, what, min, max) {
+  const bytes = typeof value === "string" ? fromHex(value) : value;
+  if (!(bytes instanceof Uint8Array) || bytes.length < min || bytes.length > max) {
+    throw new RangeError(`${what} must be ${min === max ? min : `${min} to ${max}`} bytes`);
+  }
+  return Uint8Array.from(bytes);
 }
 
 // --- reading, in bidding/keyfile.py's order -------------------------------------------------------
