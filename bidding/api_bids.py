@@ -74,7 +74,7 @@ def upload_data(upload: BidUpload) -> dict:
         "received_bytes": sum(end - start for start, end in ranges),
         "ranges": ranges,
         "missing": missing_ranges(upload) if upload.is_open else [],
-        "chunk_size": settings.PLATFORM_BID_CHUNK_BYTES,
+        "chunk_size": upload.chunk_size,
         "header_sha256": upload.header_sha256,
         "created_at": upload.created_at,
         "deadline": upload.lot.tender.bid_deadline,
@@ -157,10 +157,10 @@ class UploadListView(APIView):
             header_prefix = base64.b64decode(payload.validated_data["header"], validate=True)
         except (binascii.Error, ValueError):
             raise DomainError(_("header 应为文件头字节的 base64 编码。"), code="bad_header") from None
-        upload = services.bid_upload_create(
+        upload, created = services.bid_upload_create(
             by=Actor.from_request(request), lot=lot, size=payload.validated_data["size"], header_prefix=header_prefix, user_agent=_user_agent(request)
         )
-        response = Response(s.UploadSerializer(upload_data(upload)).data, status=status.HTTP_201_CREATED)
+        response = Response(s.UploadSerializer(upload_data(upload)).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["Location"] = reverse("api-bid-upload", args=[upload.pk])
         return response
 

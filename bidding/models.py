@@ -86,6 +86,7 @@ class Bid(models.Model):
 
 class UploadStatus(models.TextChoices):
     OPEN = "open", _("上传中")
+    FINALISING = "finalising", _("核验中")
     ACCEPTED = "accepted", _("已接收")
     REFUSED = "refused", _("已拒收")
     ABANDONED = "abandoned", _("已放弃")
@@ -101,6 +102,7 @@ class BidUpload(models.Model):
     created_by = models.ForeignKey("accounts.User", verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("状态"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.OPEN)
     size = models.BigIntegerField(_("声明大小（字节）"))
+    chunk_size = models.PositiveIntegerField(_("分块大小（字节）"), default=8 * 1024 * 1024)
     header_prefix = models.BinaryField(_("文件头字节"), help_text=_("前导、密封头与签名，即第一个分段之前的全部字节"))
     header_sha256 = models.CharField(_("文件头 SHA-256"), max_length=64, db_index=True)
     header = models.JSONField(_("密封头"))
@@ -108,6 +110,7 @@ class BidUpload(models.Model):
     decryption_key = models.ForeignKey("BidderKey", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("创建时间"))
     last_chunk_at = models.DateTimeField(_("最后分块时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交核验时间"), null=True, blank=True, help_text=_("投标人请求完成上传的服务器时间，截止时间以此为准"))
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     ip = models.CharField(_("IP 地址"), max_length=45, blank=True)
     user_agent = models.CharField(_("客户端"), max_length=500, blank=True)
@@ -126,6 +129,10 @@ class BidUpload(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == UploadStatus.OPEN
+
+    @property
+    def chunk_count(self) -> int:
+        return max(1, -(-self.size // self.chunk_size))
 
 
 class UploadChunk(models.Model):

@@ -14,12 +14,18 @@ STATUS_BY_CODE = {
     "upload_closed": status.HTTP_409_CONFLICT,
     "out_of_range": status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
     "opening_not_started": status.HTTP_409_CONFLICT,
+    "finalising": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "storage_full": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
+RETRY_AFTER_SECONDS = {"finalising": 5, "storage_full": 300}
 
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": str(exc.message), "code": exc.code}, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
+        response = Response({"detail": str(exc.message), "code": exc.code}, status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
+        if exc.code in RETRY_AFTER_SECONDS:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS[exc.code])
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, PermissionDenied):

@@ -156,6 +156,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # largest chunk of one request of the resumable upload.
 PLATFORM_MAX_BID_BYTES = int(env_str("PLATFORM_MAX_BID_BYTES", str(1024 * 1024 * 1024)))
 PLATFORM_BID_CHUNK_BYTES = int(env_str("PLATFORM_BID_CHUNK_BYTES", str(8 * 1024 * 1024)))
+# Versions a bidder may submit per lot (each stays on record), and the free space the bids storage
+# must keep beyond an upload's size before the upload may start.
+PLATFORM_MAX_BID_VERSIONS = int(env_str("PLATFORM_MAX_BID_VERSIONS", "20"))
+PLATFORM_MIN_FREE_BYTES = int(env_str("PLATFORM_MIN_FREE_BYTES", str(1024 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

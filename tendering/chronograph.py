@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from audit.actor import Actor
 from bidding import services as bidding_services
 from bidding.models import BidUpload, UploadStatus
+from bidding.services.bids import FINALISING_TIMEOUT
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
 from tendering import services
@@ -54,6 +55,10 @@ def tick(now: datetime | None = None) -> list[dict]:
     by = Actor.system("chronograph")
     done: list[dict] = []
     due = Lot.objects.filter(state=LotState.PUBLISHED, tender__state=TenderState.PUBLISHED, tender__bid_deadline__lte=now)
+    # A bid submitted before the deadline whose file is still being checked keeps its lot open
+    # until it is accepted or refused (an interrupted check stops counting after a while).
+    being_checked = BidUpload.objects.filter(status=UploadStatus.FINALISING, submitted_at__gt=now - FINALISING_TIMEOUT)
+    due = due.exclude(pk__in=being_checked.values("lot_id"))
     for lot in due.select_related("tender"):
         _step(done, "lot.close", lot, lambda lot=lot: services.lot_close(by=by, lot=lot))
     unfinished = BidUpload.objects.filter(status=UploadStatus.OPEN, lot__tender__bid_deadline__lte=now)

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import File
@@ -48,6 +51,18 @@ class UploadConflict(DomainError):
 
 class RangeError(DomainError):
     code = "bad_range"
+
+
+class Busy(DomainError):
+    """Retry in a moment: another finalisation of this bidder's bids for the lot is being checked."""
+
+    code = "finalising"
+
+
+# A finalisation that has not finished after this long was interrupted (the process died): a
+# retry takes it over, and the chronograph no longer waits for it before closing the lot.
+FINALISING_TIMEOUT = timedelta(minutes=15)
+MAX_OPEN_UPLOADS = 3  # per bidder and lot: a fresh start, a resume, one spare
 
 
 def bid_storage():
@@ -140,23 +155,50 @@ def _check_size_limit(size: int) -> None:
         )
 
 
-def _refuse_replay(header_sha256: str) -> None:
-    if BidUpload.objects.filter(header_sha256=header_sha256, status=UploadStatus.ACCEPTED).exists():
+def _refuse_replay(ciphertext_sha256: str) -> None:
+    # By the ciphertext, not the header bytes: an ECDSA signature can be rewritten (s → n − s) into
+    # another valid one, so an old version with a fresh-looking header must still count as a replay.
+    if Bid.objects.filter(ciphertext_sha256=ciphertext_sha256).exists():
         raise DomainError(
             _("这个密封文件已经递交过。如需递交新版本，请重新密封后再上传。"), code="replay"
         )
+
+
+def _check_capacity(lot: Lot, bidder: Organisation, size: int) -> None:
+    """A bidder cannot tie up the platform's storage: a few open uploads per lot, a bounded number
+    of versions, and never an upload the disk cannot hold with room to spare."""
+    open_uploads = BidUpload.objects.filter(lot=lot, bidder=bidder, status=UploadStatus.OPEN).count()
+    if open_uploads >= MAX_OPEN_UPLOADS:
+        raise DomainError(
+            _("本标段已有 %(count)s 个未完成的上传。请先续传完成或放弃其中之一。") % {"count": open_uploads}, code="too_many_uploads"
+        )
+    versions = Bid.objects.filter(lot=lot, bidder=bidder).count()
+    if versions >= settings.PLATFORM_MAX_BID_VERSIONS:
+        raise DomainError(
+            _("本标段已递交 %(count)s 个版本，达到上限。") % {"count": versions}, code="too_many_versions"
+        )
+    storage = bid_storage()
+    if hasattr(storage, "location"):
+        Path(storage.location).mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(storage.location).free
+        if free < size + settings.PLATFORM_MIN_FREE_BYTES:
+            raise DomainError(_("平台存储空间暂时不足，请稍后再试，并联系交易中心。"), code="storage_full")
 
 
 # --- the upload --------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def bid_upload_create(*, by: Actor, lot: Lot, size: int, header_prefix: bytes, user_agent: str = "") -> BidUpload:
-    """Open an upload for a sealed file of `size` bytes whose first bytes are `header_prefix`."""
+def bid_upload_create(*, by: Actor, lot: Lot, size: int, header_prefix: bytes, user_agent: str = "") -> tuple[BidUpload, bool]:
+    """Open an upload for a sealed file of `size` bytes whose first bytes are `header_prefix`.
+
+    Returns (upload, created). Asking again for a file whose upload is still open returns that
+    upload (created=False): a client that lost the answer simply continues it."""
     require(by.user, "bidding.submit_bid", lot)
     bidder = by.user.organisation
     now = timezone.now()
-    lot = Lot.objects.select_related("tender").get(pk=lot.pk)
+    # The lot's row lock serialises the capacity checks below between concurrent requests.
+    lot = Lot.objects.select_for_update().select_related("tender").get(pk=lot.pk)
     if not lot.tender.registrations.filter(organisation=bidder).exists():
         raise DomainError(_("贵单位尚未获取本项目的招标文件，不能投标。请先在招标公告页面获取招标文件。"), code="not_registered")
     _check_lot_takes_bids(lot, now)
@@ -168,12 +210,19 @@ def bid_upload_create(*, by: Actor, lot: Lot, size: int, header_prefix: bytes, u
     header, signature = _parse_prefix(header_prefix)
     decryption_key, signing_key = _check_header(header, signature, lot=lot, bidder=bidder, size=size)
     header_sha256 = hashlib.sha256(header_prefix).hexdigest()
-    _refuse_replay(header_sha256)
+    _refuse_replay(header.ciphertext_sha256)
+    existing = BidUpload.objects.filter(
+        lot=lot, bidder=bidder, header_sha256=header_sha256, status__in=(UploadStatus.OPEN, UploadStatus.FINALISING)
+    ).first()
+    if existing is not None:
+        return existing, False
+    _check_capacity(lot, bidder, size)
     upload = BidUpload.objects.create(
         lot=lot,
         bidder=bidder,
         created_by=by.user,
         size=size,
+        chunk_size=settings.PLATFORM_BID_CHUNK_BYTES,
         header_prefix=bytes(header_prefix),
         header_sha256=header_sha256,
         header=header.as_dict(),
@@ -198,7 +247,7 @@ def bid_upload_create(*, by: Actor, lot: Lot, size: int, header_prefix: bytes, u
             "user_agent": upload.user_agent,
         },
     )
-    return upload
+    return upload, True
 
 
 class _LimitedReader:
@@ -259,28 +308,32 @@ def bid_upload_put_chunk(*, by: Actor, upload: BidUpload, content_range: str | N
         raise UploadConflict(_closed_message(upload), code="upload_closed")
     start, end = parse_content_range(content_range, size=upload.size)
     length = end - start
-    if length > settings.PLATFORM_BID_CHUNK_BYTES:
+    # Chunks are cut at multiples of the upload's chunk size, so an upload has at most
+    # ceil(size / chunk_size) chunks and two chunks never overlap.
+    if start % upload.chunk_size or length != min(upload.chunk_size, upload.size - start):
         raise RangeError(
-            _("分块过大：每块最多 %(limit)s 字节。") % {"limit": settings.PLATFORM_BID_CHUNK_BYTES}
+            _("分块必须从 chunk_size（%(chunk)s 字节）的整数倍处开始，长度为 chunk_size（最后一块为余下的全部字节）。")
+            % {"chunk": upload.chunk_size}
         )
     if declared_length is not None and declared_length != length:
         raise RangeError(
             _("请求体长度 %(body)s 字节与 Content-Range 所示的 %(range)s 字节不符。") % {"body": declared_length, "range": length}
         )
-    overlapping = list(upload.chunks.filter(start__lt=end, end__gt=start))
-    if overlapping and not (len(overlapping) == 1 and overlapping[0].start == start and overlapping[0].end == end):
-        raise UploadConflict(
-            _("分块 %(start)s-%(end)s 与已收到的字节范围重叠。请按 chunk_size 的整数倍切分文件。") % {"start": start, "end": end - 1}
-        )
+    existing = upload.chunks.filter(start=start).first()
     reader = _LimitedReader(body, length)
-    if overlapping:
+    if existing is not None:
         _drain(reader)
         _check_complete_body(reader, length)
-        if reader.digest.hexdigest() != overlapping[0].sha256:
+        if reader.digest.hexdigest() != existing.sha256:
             raise UploadConflict(_("重复发送的分块 %(start)s-%(end)s 与先前收到的内容不同。") % {"start": start, "end": end - 1})
         return upload
     storage = bid_storage()
-    name = storage.save(f"uploads/{upload.pk}/{start:016d}-{uuid.uuid4().hex[:8]}", File(reader))
+    name = storage.get_available_name(f"uploads/{upload.pk}/{start:016d}-{uuid.uuid4().hex[:8]}")
+    try:
+        name = storage.save(name, File(reader))
+    except BaseException:
+        _delete_quietly(storage, name)
+        raise
     try:
         _check_complete_body(reader, length)
         with transaction.atomic():
@@ -301,6 +354,13 @@ def bid_upload_put_chunk(*, by: Actor, upload: BidUpload, content_range: str | N
         storage.delete(name)
         raise
     return BidUpload.objects.get(pk=upload.pk)
+
+
+def _delete_quietly(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        pass
 
 
 def _check_complete_body(reader: _LimitedReader, length: int) -> None:
@@ -377,7 +437,7 @@ def _refuse(by: Actor, upload: BidUpload, error: DomainError, now: datetime) -> 
     """Record why the upload was refused and drop its bytes; nothing of it becomes a bid."""
     with transaction.atomic():
         locked = BidUpload.objects.select_for_update().get(pk=upload.pk)
-        if locked.status != UploadStatus.OPEN:
+        if locked.status not in (UploadStatus.OPEN, UploadStatus.FINALISING):
             return
         locked.status = UploadStatus.REFUSED
         locked.finished_at = now
@@ -394,39 +454,78 @@ def _refuse(by: Actor, upload: BidUpload, error: DomainError, now: datetime) -> 
     _delete_chunks(upload)
 
 
+def _busy(message) -> Busy:
+    return Busy(message)
+
+
+def _claim(by: Actor, upload: BidUpload, now: datetime) -> tuple[BidUpload, Bid | None]:
+    """Fix the submission time and mark the upload as being checked, or say why not.
+
+    Under the lot's row lock, the same lock the chronograph takes to close the lot: a finalisation
+    requested before the deadline is judged by that moment even if the check of a large file ends
+    after it (the chronograph waits for uploads being checked). One finalisation per bidder and lot
+    at a time, so versions are accepted in the order they were submitted."""
+    with transaction.atomic():
+        lot = Lot.objects.select_for_update().select_related("tender").get(pk=upload.lot_id)
+        locked = BidUpload.objects.select_for_update().select_related("lot__tender", "bidder").get(pk=upload.pk)
+        if locked.status == UploadStatus.ACCEPTED:
+            return locked, locked.bid
+        if locked.status == UploadStatus.FINALISING:
+            if now - locked.submitted_at < FINALISING_TIMEOUT:
+                raise _busy(_("平台正在核验这个文件，请稍候再查询结果。"))
+            return locked, None  # an interrupted check: take it over, keeping its submission time
+        if locked.status != UploadStatus.OPEN:
+            raise UploadConflict(_closed_message(locked), code="upload_closed")
+        try:
+            _check_lot_takes_bids(lot, now)
+        except DomainError as error:
+            refusal = error
+        else:
+            refusal = None
+        if refusal is None:
+            gaps = missing_ranges(locked)
+            if gaps:
+                missing = sum(end - start for start, end in gaps)
+                raise DomainError(_("还有 %(missing)s 字节未收到，请先补传缺失的分块。") % {"missing": missing}, code="incomplete")
+            if BidUpload.objects.filter(
+                lot=lot, bidder=locked.bidder, status=UploadStatus.FINALISING, submitted_at__gt=now - FINALISING_TIMEOUT
+            ).exclude(pk=locked.pk).exists():
+                raise _busy(_("本单位的另一版本正在核验，请稍候再完成这次上传。"))
+            locked.status = UploadStatus.FINALISING
+            locked.submitted_at = now
+            locked.save(update_fields=["status", "submitted_at"])
+            return locked, None
+    _refuse(by, locked, refusal, now)
+    raise refusal
+
+
 def bid_upload_finalise(*, by: Actor, upload: BidUpload) -> tuple[Bid, bool]:
     """Check the complete file and accept it as the bidder's bid in force for the lot.
 
     Returns (bid, created). Asking again for an upload already accepted returns its bid with
-    created=False, so a client that lost the answer can ask again. Any refusal marks the upload
-    refused (except `incomplete`, which leaves it open for the missing bytes) and raises."""
+    created=False, so a client that lost the answer can ask again; while it is being checked the
+    answer is `finalising` (retry). Any refusal marks the upload refused (except `incomplete`,
+    which leaves it open for the missing bytes) and raises."""
     require(by.user, "bidding.manage_bid", upload)
-    now = timezone.now()  # the submission time the deadline is judged by
-    upload = BidUpload.objects.select_related("lot__tender", "bidder").get(pk=upload.pk)
-    if upload.status == UploadStatus.ACCEPTED:
-        return upload.bid, False
-    if upload.status != UploadStatus.OPEN:
-        raise UploadConflict(_closed_message(upload), code="upload_closed")
-    gaps = missing_ranges(upload)
-    if gaps:
-        missing = sum(end - start for start, end in gaps)
-        raise DomainError(_("还有 %(missing)s 字节未收到，请先补传缺失的分块。") % {"missing": missing}, code="incomplete")
+    upload, accepted = _claim(by, upload, timezone.now())
+    if accepted is not None:
+        return accepted, False
+    submitted = upload.submitted_at  # the submission time the deadline is judged by
     try:
-        _check_lot_takes_bids(upload.lot, now)
         header, signature = _parse_prefix(bytes(upload.header_prefix))
         _check_header(header, signature, lot=upload.lot, bidder=upload.bidder, size=upload.size)
         storage_name, digests = _join(upload)
     except DomainError as error:
-        _refuse(by, upload, error, now)
+        _refuse(by, upload, error, submitted)
         raise
     try:
-        bid = _accept(by, upload, header, storage_name, digests, now)
+        bid = _accept(by, upload, header, storage_name, digests)
     except DomainError as error:
-        bid_storage().delete(storage_name)
-        _refuse(by, upload, error, now)
+        _delete_quietly(bid_storage(), storage_name)
+        _refuse(by, upload, error, submitted)
         raise
     except BaseException:
-        bid_storage().delete(storage_name)
+        _delete_quietly(bid_storage(), storage_name)
         raise
     _delete_chunks(upload)
     return bid, True
@@ -436,9 +535,12 @@ def _join(upload: BidUpload) -> tuple[str, dict]:
     """Write the chunks as one file in the bids storage, checking it in the same pass."""
     joined = _JoinedChunks(upload)
     storage = bid_storage()
-    name = f"sealed/{upload.lot.tender_id}/{upload.lot_id}/{upload.bidder_id}/{upload.pk}.etbid"
+    name = storage.get_available_name(f"sealed/{upload.lot.tender_id}/{upload.lot_id}/{upload.bidder_id}/{upload.pk}.etbid")
     try:
         name = storage.save(name, File(joined))
+    except BaseException:
+        _delete_quietly(storage, name)  # FileSystemStorage leaves what it wrote so far
+        raise
     finally:
         joined.close()
     header = upload.header
@@ -460,13 +562,20 @@ def _join(upload: BidUpload) -> tuple[str, dict]:
 
 
 @transaction.atomic
-def _accept(by: Actor, upload: BidUpload, header: sealed.SealedHeader, storage_name: str, digests: dict, now: datetime) -> Bid:
+def _accept(by: Actor, upload: BidUpload, header: sealed.SealedHeader, storage_name: str, digests: dict) -> Bid:
     lot = Lot.objects.select_for_update().select_related("tender").get(pk=upload.lot_id)
-    _check_lot_takes_bids(lot, now)
     locked = BidUpload.objects.select_for_update().get(pk=upload.pk)
-    if locked.status != UploadStatus.OPEN:
+    if locked.status != UploadStatus.FINALISING:
         raise UploadConflict(_closed_message(locked), code="upload_closed")
-    _refuse_replay(locked.header_sha256)
+    now = locked.submitted_at
+    # Judged at the submission time; meanwhile the lot may only have closed (or been suspended)
+    # because that deadline passed, which does not make a bid submitted before it late.
+    state = lot.suspended_from if lot.state == LotState.SUSPENDED else lot.state
+    if state not in (LotState.PUBLISHED, LotState.CLOSED):
+        _check_lot_takes_bids(lot, now)
+    if lot.tender.bid_deadline is not None and now >= lot.tender.bid_deadline:
+        _check_lot_takes_bids(lot, now)
+    _refuse_replay(digests["ciphertext_sha256"])
     # Keys may have been revoked while the bytes were on their way.
     decryption_key, signing_key = _checked_keys(*_parse_prefix(bytes(locked.header_prefix)), locked.bidder)
     previous = Bid.objects.select_for_update().filter(lot=lot, bidder=locked.bidder, status=BidStatus.RECEIVED).first()
@@ -500,7 +609,7 @@ def _accept(by: Actor, upload: BidUpload, header: sealed.SealedHeader, storage_n
         previous.replaced_by = bid
         previous.save(update_fields=["replaced_by"])
     locked.status = UploadStatus.ACCEPTED
-    locked.finished_at = now
+    locked.finished_at = timezone.now()
     locked.bid = bid
     locked.save(update_fields=["status", "finished_at", "bid"])
     event = record_event(

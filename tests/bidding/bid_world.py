@@ -106,10 +106,10 @@ class World:
     def finalise(self, upload_id, *, client=None):
         return (client or self.client).post(f"{UPLOADS}{upload_id}/finalise/")
 
-    def send_all(self, data: bytes, *, chunk: int = 2048, client=None) -> str:
+    def send_all(self, data: bytes, *, client=None) -> str:
         created = self.create(data, client=client)
         assert created.status_code == 201, created.json()
-        upload_id = created.json()["id"]
+        upload_id, chunk = created.json()["id"], created.json()["chunk_size"]
         for start in range(0, len(data), chunk):
             response = self.put(upload_id, data, start, min(start + chunk, len(data)), client=client)
             assert response.status_code == 200, response.json()

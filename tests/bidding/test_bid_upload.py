@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.files.storage import storages
@@ -309,8 +309,10 @@ def test_chunk_refusals(world):
     assert world.put(upload_id, data, 0, 4096).status_code == 200
     different = world.put(upload_id, data, 0, 4096, body=os.urandom(4096))
     assert different.status_code == 409 and different.json()["code"] == "chunk_conflict"
-    overlapping = world.put(upload_id, data, 2048, 6144)
-    assert overlapping.status_code == 409 and overlapping.json()["code"] == "chunk_conflict"
+    unaligned = world.put(upload_id, data, 2048, 6144)
+    assert unaligned.status_code == 400 and unaligned.json()["code"] == "bad_range"
+    tiny = world.put(upload_id, data, 4096, 4097)
+    assert tiny.status_code == 400 and tiny.json()["code"] == "bad_range"
     state = world.client.get(f"/api/v1/bid-uploads/{upload_id}/").json()
     assert state["ranges"] == [[0, 4096]]
     assert len(leftover_chunks()) == 1
@@ -382,3 +384,112 @@ def test_the_receipt_pdf_can_be_asked_for_by_its_media_type(world):
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     missing = world.client.get("/api/v1/bids/999999/receipt.pdf", HTTP_ACCEPT="application/pdf")
     assert missing.status_code == 404 and missing.json()["detail"]
+
+
+# --- capacity, concurrency and the deadline during a long check ----------------------------------
+
+
+def test_creating_the_same_upload_again_continues_the_open_one(world):
+    data = world.seal()
+    first = world.create(data)
+    again = world.create(data)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and BidUpload.objects.count() == 1
+
+
+def test_a_bidder_cannot_hold_more_than_a_few_open_uploads_per_lot(world):
+    from bidding.services.bids import MAX_OPEN_UPLOADS
+
+    for _ in range(MAX_OPEN_UPLOADS):
+        assert world.create(world.seal()).status_code == 201
+    refused = world.create(world.seal())
+    assert refused.status_code == 400 and refused.json()["code"] == "too_many_uploads"
+    assert BidUpload.objects.count() == MAX_OPEN_UPLOADS
+
+
+def test_versions_per_lot_are_capped(world, settings):
+    settings.PLATFORM_MAX_BID_VERSIONS = 2
+    world.submit()
+    world.submit()
+    before = world.state()
+    refused = world.create(world.seal())
+    assert refused.json()["code"] == "too_many_versions" and world.state() == before
+
+
+def test_an_upload_the_disk_cannot_hold_is_refused_before_it_starts(world, settings):
+    import shutil
+
+    settings.PLATFORM_MIN_FREE_BYTES = shutil.disk_usage("/").total * 4
+    refused = world.create(world.seal())
+    assert refused.status_code == 503 and refused.json()["code"] == "storage_full" and refused["Retry-After"]
+    assert not BidUpload.objects.exists()
+
+
+def test_an_old_version_with_a_rewritten_signature_is_still_a_replay(world):
+    """ECDSA signatures are malleable: (r, n − s) verifies too. The replay check must not rely on
+    the signature bytes."""
+    first = world.seal()
+    world.submit(first)
+    world.submit()
+    prefix = prefix_of(first)
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    s = int.from_bytes(prefix[-32:], "big")
+    twisted = first[: len(prefix) - 32] + (n - s).to_bytes(32, "big") + first[len(prefix) :]
+    assert twisted != first
+    refused = world.create(twisted)
+    assert refused.status_code == 400 and refused.json()["code"] == "replay"
+    assert world.in_force().version == 2
+
+
+def test_a_check_that_ends_after_the_deadline_still_accepts_a_bid_submitted_before_it(world, monkeypatch):
+    """The chronograph does not close the lot while a bid submitted in time is being checked."""
+    from bidding.services import bids as bid_services
+    from tendering import chronograph
+    from tendering.models import LotState
+
+    upload_id = world.send_all(world.seal())
+    submitted = world.clock.set(world.tender.bid_deadline - timedelta(seconds=1))
+    real_join = bid_services._join
+    ticks = []
+
+    def slow_join(upload):
+        world.clock.advance(seconds=30)  # a large file takes a while to check
+        ticks.append(chronograph.tick())
+        return real_join(upload)
+
+    monkeypatch.setattr(bid_services, "_join", slow_join)
+    accepted = world.finalise(upload_id)
+    assert accepted.status_code == 201, accepted.json()
+    assert not any(item["action"] == "lot.close" and item["id"] == world.lot.pk for item in ticks[0])
+    bid = Bid.objects.get(pk=accepted.json()["bid"]["id"])
+    assert bid.received_at == submitted and bid.status == "received"
+    assert accepted.json()["receipt"]["statement"]["received_at"] == submitted.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    chronograph.tick()
+    world.lot.refresh_from_db()
+    assert world.lot.state in (LotState.CLOSED, LotState.FAILED)
+
+
+def test_a_finalisation_already_being_checked_answers_retry_later(world):
+    upload_id = world.send_all(world.seal())
+    BidUpload.objects.filter(pk=upload_id).update(status="finalising", submitted_at=world.clock.moment)
+    busy = world.finalise(upload_id)
+    assert busy.status_code == 503 and busy.json()["code"] == "finalising" and busy["Retry-After"] == "5"
+    assert not Bid.objects.exists()
+
+
+def test_an_interrupted_check_is_taken_over_keeping_its_submission_time(world):
+    upload_id = world.send_all(world.seal())
+    submitted = world.clock.moment
+    BidUpload.objects.filter(pk=upload_id).update(status="finalising", submitted_at=submitted)
+    world.clock.advance(minutes=20)
+    accepted = world.finalise(upload_id)
+    assert accepted.status_code == 201 and Bid.objects.get().received_at == submitted
+
+
+def test_versions_are_checked_one_at_a_time_so_they_are_accepted_in_submission_order(world):
+    first = world.send_all(world.seal())
+    second = world.send_all(world.seal())
+    BidUpload.objects.filter(pk=first).update(status="finalising", submitted_at=world.clock.moment)
+    busy = world.finalise(second)
+    assert busy.status_code == 503 and busy.json()["code"] == "finalising"
+    assert BidUpload.objects.get(pk=second).status == "open"

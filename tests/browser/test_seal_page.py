@@ -181,7 +181,7 @@ def test_an_interrupted_upload_is_resumed_from_the_saved_sealed_file(signed_in, 
         sealing.read_header(f)
         prefix = sealed[: f.tell()]
     # The first run stopped after the first chunk.
-    upload = services.bid_upload_create(by=actor(bidder), lot=lot, size=len(sealed), header_prefix=prefix)
+    upload, _ = services.bid_upload_create(by=actor(bidder), lot=lot, size=len(sealed), header_prefix=prefix)
     first = sealed[:chunk]
     services.bid_upload_put_chunk(by=actor(bidder), upload=upload, content_range=f"bytes 0-{len(first) - 1}/{len(sealed)}",
                                   body=io.BytesIO(first), declared_length=len(first))
