@@ -22,13 +22,21 @@ fsync'ed, outside the timed part. daphne runs as `python -m daphne -b 127.0.0.1 
 config.asgi:application` with DJANGO_DEBUG=0 (as in production: no query log, no static handler)
 and PLATFORM_BID_CHUNK_BYTES from --chunk-mib (else the environment, else the platform's 8 MiB).
 
-RSS: after daphne answers, one authenticated API request warms it up; then its high-water mark is
+RSS: after daphne answers, two authenticated API requests warm it up; then its high-water mark is
 reset (`/proc/<pid>/clear_refs` = 5) and VmRSS read ("before"). During the upload a thread samples
 VmRSS every 20 ms; afterwards the peak is the larger of VmHWM and the largest sample, and the
 growth is peak minus before. The server-side split of the time (create -> last chunk -> finalise
 -> accepted) comes from the platform's own records (upload created_at, last_chunk_at, the bid's
 received_at and the time of the `bid.received` audit event), read in a child process after the
-upload (`--phase report`), which also checks that the bid was accepted with the file's SHA-256.
+upload (`--phase report`), which also checks that the bid was accepted with the file's SHA-256;
+the largest VmRSS sampled in each of those stretches is reported too. The first receipt PDF a
+process renders loads the Chinese font (some 40 MiB, once per process): it counts, as it would for a
+freshly started server.
+
+For information, not a target ("info"): the least any Python server must do with the same bytes
+over loopback, without HTTP: one socket, sendfile() on one side, recv_into + one SHA-256 + write
+on the other, in the same run. It shows how much of the gap to `cp` (an in-kernel copy_file_range
+with coreutils 9) is the platform's and how much is Python, the network stack and hashing.
 """
 
 from __future__ import annotations
@@ -212,6 +220,42 @@ def time_cp(work: Path) -> float:
     return seconds
 
 
+def time_floor(work: Path) -> float:
+    """For information: the least an upload over loopback costs in Python, with no HTTP at all. One
+    socket; this process sends the sealed file with sendfile() and, in a thread, receives it into a
+    1 MiB buffer, hashes it once with SHA-256 and writes it to a file beside it (as a server must
+    at least do). The copy is then synced and removed, untimed."""
+    size = (work / SEALED).stat().st_size
+    listener = socket.create_server(("127.0.0.1", 0))
+    received = {}
+
+    def receive():
+        connection, _ = listener.accept()
+        buf = bytearray(MiB)
+        view, digest, got = memoryview(buf), hashlib.sha256(), 0
+        with connection, open(work / COPY, "wb", buffering=0) as out:
+            while got < size and (n := connection.recv_into(buf)):
+                digest.update(view[:n])
+                out.write(view[:n])
+                got += n
+        received.update(bytes=got, sha256=digest.hexdigest())
+
+    (work / COPY).unlink(missing_ok=True)
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    began = time.perf_counter()
+    with socket.create_connection(listener.getsockname()) as sender, open(work / SEALED, "rb") as f:
+        sender.sendfile(f)
+    receiver.join()
+    seconds = time.perf_counter() - began
+    listener.close()
+    _fsync(work / COPY)
+    (work / COPY).unlink()
+    if received.get("bytes") != size:
+        raise SystemExit(f"loopback floor: received {received.get('bytes')} of {size} bytes")
+    return seconds
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -338,6 +382,10 @@ def measure(work: Path, size_mib: int, chunk_bytes: int | None) -> dict:
     cp_runs = [time_cp(work)]
     _say(f"  cp before the upload: {cp_runs[0]:.3f} s, {_rate(sealed_bytes, cp_runs[0])} MiB/s")
 
+    floor_s = time_floor(work)
+    _say(f"  for information, loopback socket + one SHA-256 + write in Python (no HTTP): {floor_s:.3f} s, "
+         f"{_rate(sealed_bytes, floor_s)} MiB/s")
+
     server = Daphne(env, work / "daphne.log")
     try:
         ready_s = server.wait_ready()
@@ -430,6 +478,12 @@ def measure(work: Path, size_mib: int, chunk_bytes: int | None) -> dict:
         "checks": checks,
         "sealed_sha256": sealed["sha256"],
         "seal_s": sealed["seal_s"],
+        "info": {
+            # The least a Python server over loopback must do (receive, hash once, write), no HTTP.
+            "loopback_sha256_write_floor": {"seconds": round(floor_s, 4), "mib_per_s": _rate(sealed_bytes, floor_s),
+                                            "ratio_to_cp": round(cp_s / floor_s, 3)},
+            "upload_vs_floor": round(floor_s / upload_s, 3),
+        },
     }
 
 
@@ -438,6 +492,9 @@ def _verdict(result: dict) -> None:
     _say(f"  upload/cp throughput = {result['ratio']} (target >= {targets['ratio_min']}): {'met' if met['ratio'] else 'MISSED'}")
     _say(f"  daphne peak RSS growth = {result['server_rss']['growth_mib']} MiB "
          f"(target <= {targets['rss_growth_max_mib']}): {'met' if met['rss'] else 'MISSED'}")
+    floor = result["info"]["loopback_sha256_write_floor"]
+    _say(f"  (for information: receive + one SHA-256 + write over loopback without HTTP reaches "
+         f"{floor['ratio_to_cp']} of cp; the upload reaches {result['info']['upload_vs_floor']} of that)")
     if not result["upload_ok"]:
         _say(f"  UPLOAD FAILED: {result['checks']}")
     _say("  all targets met" if met["all"] else "  TARGETS MISSED (see above); exit code stays 0: this is a measurement")

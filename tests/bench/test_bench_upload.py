@@ -37,6 +37,8 @@ def test_bench_upload_small_run_submits_the_file_and_reports_every_figure(tmp_pa
     assert result["targets"] == {"ratio_min": 0.3, "rss_growth_max_mib": 128}
     assert set(result["met"]) == {"ratio", "rss", "all"}
     assert all(isinstance(value, bool) for value in result["met"].values())
+    floor = result["info"]["loopback_sha256_write_floor"]
+    assert floor["mib_per_s"] > 0 and floor["ratio_to_cp"] > 0 and result["info"]["upload_vs_floor"] > 0
     # The verdict is said in words too, and the temporary directory is gone (a DATABASE_URL in the
     # environment was not used: the run would have failed on that unreachable server).
     assert ("all targets met" in done.stderr) or ("TARGETS MISSED" in done.stderr)
