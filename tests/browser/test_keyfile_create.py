@@ -185,3 +185,177 @@ def test_bad_iteration_counts_and_labels_are_refused_as_python_refuses_them(page
         assert browser == js[python]
     # A weak passphrase is reported first, as in Python.
     assert create(page, "short", **options) == "error:weak_passphrase" == python_outcome("short", **options)
+
+
+# --- the keys page on the live platform ------------------------------------------------------------
+
+KEYS_PASSPHRASE = "密钥页面上的口令 keys page 2026"
+
+
+@pytest.fixture
+def bidder(db):
+    from tests.factories import person
+
+    return person("bidder")
+
+
+@pytest.fixture
+def keys_page(browser, live_server, bidder):
+    """A browser signed in as the bidder, on /bidding/keys/, with every request it sends recorded."""
+    from django.urls import reverse
+
+    from tests import factories
+
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    tab = context.new_page()
+    errors, requests = [], []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("request", lambda request: requests.append((request.method, request.url, request.post_data_buffer or b"")))
+    keys_url = reverse("bidding:keys")
+    tab.goto(f"{reverse('accounts:login')}?next={keys_url}")
+    tab.fill("#id_username", bidder.username)
+    tab.fill("#id_password", factories.PASSWORD)
+    tab.click("form[action$='/login/'] button[type=submit]")
+    tab.wait_for_url(f"**{keys_url}")
+    tab.wait_for_function("document.body.dataset.keysPage === 'ready'", timeout=10_000)
+    tab.requests = requests
+    yield tab
+    context.close()
+    assert not errors, f"uncaught errors on the page: {errors}"
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def shown_fingerprints(tab, prefix="pending") -> dict:
+    texts = {role: tab.text_content(f"#{prefix}-{role}-fingerprint").strip() for role in ("decryption", "signing")}
+    for text in texts.values():
+        assert re.fullmatch(r"([0-9a-f]{4} ){15}[0-9a-f]{4}", text), text  # 4-character blocks
+    return {role: text.replace(" ", "") for role, text in texts.items()}
+
+
+def active_fingerprints(organisation) -> dict:
+    from bidding.models import BidderKey, KeyStatus
+
+    return {key.purpose: key.fingerprint for key in BidderKey.objects.filter(organisation=organisation, status=KeyStatus.ACTIVE)}
+
+
+def blocks(fingerprint: str) -> str:
+    return " ".join(fingerprint[i : i + 4] for i in range(0, 64, 4))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bidder_creates_downloads_and_registers_a_key_file_on_the_keys_page(keys_page, bidder):
+    from zoneinfo import ZoneInfo
+
+    tab = keys_page
+    assert tab.is_hidden("#rotation-warning") and tab.is_disabled("#register-keys")
+    tab.fill("#new-label", "华建 投标电脑")
+    # The passphrase rule is the bid tool's, shown while typing and enforced on the button.
+    tab.fill("#new-passphrase", "too short")
+    assert tab.get_attribute("#passphrase-check", "class") == "check-error" and "12" in tab.text_content("#passphrase-check")
+    tab.fill("#new-passphrase-again", "too short")
+    tab.click("#create-key-file")
+    assert tab.get_attribute("#create-status", "class") == "check-error" and tab.is_hidden("#created")
+    tab.fill("#new-passphrase", KEYS_PASSPHRASE)
+    assert tab.get_attribute("#passphrase-check", "class") == "check-ok"
+    tab.fill("#new-passphrase-again", KEYS_PASSPHRASE + "!")
+    tab.click("#create-key-file")
+    assert "不一致" in tab.text_content("#create-status") and tab.is_hidden("#created")
+    tab.fill("#new-passphrase-again", KEYS_PASSPHRASE)
+    tab.click("#create-key-file")
+    tab.wait_for_selector("#created:not([hidden])", timeout=60_000)
+    assert tab.get_attribute("#create-status", "class") == "check-ok"
+    assert tab.input_value("#new-passphrase") == tab.input_value("#new-passphrase-again") == ""
+    shown = shown_fingerprints(tab)
+    # Registering waits for the download.
+    assert tab.is_disabled("#register-keys") and "下载" in tab.text_content("#register-status")
+    with tab.expect_download() as download:
+        tab.click("#key-file-download")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert download.value.suggested_filename == f"bidder-keys-{bidder.organisation.credit_code}-{today}.json"
+    data = download.value.path().read_bytes()
+    public = keyfile.load_public(data)
+    assert {"decryption": public.fingerprints.decryption, "signing": public.fingerprints.signing} == shown
+    assert public.label == "华建 投标电脑" and json.loads(data)["kdf"]["iterations"] == keyfile.DEFAULT_ITERATIONS
+
+    tab.wait_for_selector("#register-keys:not([disabled])")
+    tab.click("#register-keys")
+    tab.wait_for_selector("#registered-note:not([hidden])", timeout=20_000)
+    assert tab.is_hidden("#rotation-confirm")
+    assert active_fingerprints(bidder.organisation) == shown
+    table = tab.text_content("main")
+    assert blocks(shown["decryption"]) in table and blocks(shown["signing"]) in table and "有效" in table
+    # The page now knows the keys are in force: another registration would rotate.
+    assert tab.is_visible("#rotation-warning")
+
+    # The downloaded file opens with the passphrase in the bid tool, to the registered keys.
+    keys = keyfile.unlock(data, KEYS_PASSPHRASE)
+    assert keyfile.fingerprint(keys.decryption.public_key()) == shown["decryption"]
+    assert keyfile.fingerprint(keys.signing.public_key()) == shown["signing"]
+    # Only the two public JWKs went to the platform; no request carried a private key or the passphrase.
+    posts = [(url, body) for method, url, body in tab.requests if method == "POST"]
+    assert [url.removeprefix(tab.url.split("/bidding/")[0]) for url, _ in posts if "/api/" in url] == ["/api/v1/bidder-keys/"]
+    sent = json.loads(next(body for url, body in posts if url.endswith("/api/v1/bidder-keys/")))
+    assert sent == {"decryption": keyfile.public_jwk(public.decryption), "signing": keyfile.public_jwk(public.signing)}
+    secrets = [keyfile._b64e(keyfile._int32(key.private_numbers().private_value)).encode() for key in (keys.decryption, keys.signing)]
+    secrets += [KEYS_PASSPHRASE.encode("utf-8"), b'"d"']
+    for _method, url, body in tab.requests:
+        assert not any(secret in body or secret.decode() in url for secret in secrets), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_registering_an_existing_key_file_rotates_only_after_confirmation(keys_page, bidder, tmp_path):
+    from bidding import services
+    from bidding.models import BidderKey, KeyStatus
+    from tests.factories import actor
+
+    old = keyfile.load_public(keyfile.generate(KEYS_PASSPHRASE, iterations=1000))
+    services.bidder_key_register(by=actor(bidder), decryption_jwk=keyfile.public_jwk(old.decryption), signing_jwk=keyfile.public_jwk(old.signing))
+    new_data = keyfile.generate(KEYS_PASSPHRASE, label="bid tool, laptop 3", iterations=1000)
+    new = keyfile.load_public(new_data)
+    (tmp_path / "new.json").write_bytes(new_data)
+    (tmp_path / "notes.json").write_text('{"format": "something else"}')
+    tampered = json.loads(new_data)
+    tampered["public"]["fingerprints"]["signing"] = old.fingerprints.signing
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+
+    tab = keys_page
+    tab.reload()
+    tab.wait_for_function("document.body.dataset.keysPage === 'ready'")
+    assert tab.is_visible("#rotation-warning") and "请保留旧密钥文件" in tab.text_content("#rotation-warning")
+    # Files that are not usable are refused, as the bid tool refuses them.
+    tab.set_input_files("#existing-key-file", tmp_path / "notes.json")
+    expect(tab.locator("#register-source")).to_contain_text("不是有效的投标密钥文件")
+    assert tab.is_disabled("#register-keys")
+    tab.set_input_files("#existing-key-file", tmp_path / "tampered.json")
+    expect(tab.locator("#register-source")).to_contain_text("已被改动")
+    assert tab.is_disabled("#register-keys")
+
+    # Read without a passphrase: the public part only.
+    tab.set_input_files("#existing-key-file", tmp_path / "new.json")
+    expect(tab.locator("#register-source")).to_contain_text("bid tool, laptop 3")
+    assert shown_fingerprints(tab) == {"decryption": new.fingerprints.decryption, "signing": new.fingerprints.signing}
+    expected_old = {"decryption": old.fingerprints.decryption, "signing": old.fingerprints.signing}
+    tab.click("#register-keys")
+    assert tab.is_visible("#rotation-confirm") and "撤销" in tab.text_content("#rotation-confirm")
+    assert active_fingerprints(bidder.organisation) == expected_old  # nothing sent before the confirmation
+    tab.click("#cancel-rotation")
+    assert tab.is_hidden("#rotation-confirm") and active_fingerprints(bidder.organisation) == expected_old
+    assert not [url for method, url, _ in tab.requests if method == "POST" and "/api/" in url]
+
+    tab.click("#register-keys")
+    tab.click("#confirm-rotation")
+    tab.wait_for_selector("#registered-note:not([hidden])", timeout=20_000)
+    assert active_fingerprints(bidder.organisation) == {"decryption": new.fingerprints.decryption, "signing": new.fingerprints.signing}
+    for purpose in ("decryption", "signing"):
+        revoked = BidderKey.objects.get(fingerprint=expected_old[purpose])
+        assert revoked.status == KeyStatus.REVOKED and revoked.replaced_by.fingerprint == getattr(new.fingerprints, purpose)
+    assert "已轮换" in tab.text_content("main")
+    # The file now in force cannot be registered again.
+    tab.set_input_files("#existing-key-file", tmp_path / "new.json")
+    expect(tab.locator("#register-status")).to_contain_text("已是贵单位的有效密钥")
+    assert tab.is_disabled("#register-keys")
