@@ -18,6 +18,8 @@ from bidding.models import BidUpload, UploadStatus
 from bidding.services.bids import FINALISING_TIMEOUT
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
+from opening import services as opening_services
+from opening.models import OpeningSession, SessionState
 from tendering import services
 from tendering.models import Invitation, InvitationStatus, Lot, LotState, Objection, TenderState
 
@@ -43,7 +45,9 @@ def tick(now: datetime | None = None) -> list[dict]:
 
     - published lots past the bid deadline are closed;
     - uploads of sealed bids left unfinished at the deadline are dropped with their chunks;
-    - closed lots with fewer than 3 valid bids fail (L28, R44), with the reason recorded;
+    - closed lots with fewer than 3 valid bids fail (L28, R44), with the reason recorded; the
+      others open their opening room (L34, E29);
+    - decryption windows that have ended are closed (unreleased bids fail, E31);
     - invitations past the reply deadline expire;
     - objections of published tenders whose answer is overdue are reported once (never resolved
       automatically).
@@ -69,6 +73,11 @@ def tick(now: datetime | None = None) -> list[dict]:
         if bids < MIN_BIDS:
             reason = _("有效投标人少于3个（%(count)s个），不予开标，依法重新招标（L28/R44）。") % {"count": bids}
             _step(done, "lot.fail", lot, lambda lot=lot, reason=reason: services.lot_fail(by=by, lot=lot, reason=reason))
+        else:
+            _step(done, "opening.open", lot, lambda lot=lot: opening_services.opening_open(by=by, lot=lot))
+    window_over = OpeningSession.objects.filter(state=SessionState.DECRYPTING, window_ends_at__lte=now).select_related("lot__tender")
+    for session in window_over:
+        _step(done, "opening.close_window", session, lambda s=session: opening_services.opening_close_window(by=by, session=s))
     expired = Invitation.objects.filter(status=InvitationStatus.SENT, tender__invitation_reply_deadline__lt=now).select_related("tender", "organisation")
     for invitation in expired:
         _step(done, "invitation.expire", invitation, lambda i=invitation: services.invitation_expire(by=by, invitation=i))

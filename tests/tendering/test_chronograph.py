@@ -36,10 +36,10 @@ def test_accelerated_sandbox_tender_closes_and_fails_by_the_clock(owner, sandbox
     assert chronograph.tick() == []
     clock.advance(seconds=1)
     done = chronograph.tick()
-    assert [(d["action"], d["id"]) for d in done] == [("lot.close", first.pk), ("lot.close", second.pk), ("lot.fail", second.pk)]
+    assert [(d["action"], d["id"]) for d in done] == [("lot.close", first.pk), ("lot.close", second.pk), ("opening.open", first.pk), ("lot.fail", second.pk)]
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.state == LotState.CLOSED
+    assert first.state == LotState.OPENING
     assert second.state == LotState.FAILED and "L28" in second.state_reason and "1个" in second.state_reason
     assert chronograph.tick() == []  # idempotent
     events = AuditEvent.objects.filter(action__in=["lot.close", "lot.fail"])

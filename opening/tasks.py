@@ -1,0 +1,12 @@
+"""Background jobs of the opening (django-tasks, database backend: they survive restarts). Every
+job is idempotent: running it again for a bid already decrypted or failed changes nothing."""
+
+from django_tasks import task
+
+
+@task()
+def decrypt_bid(bid_opening_id: int) -> str:
+    """Decrypt one released bid, check it and read its opening summary (唱标)."""
+    from opening.services.decryption import decrypt
+
+    return decrypt(bid_opening_id)
