@@ -14,6 +14,8 @@ STATUS_BY_CODE = {
     "upload_closed": status.HTTP_409_CONFLICT,
     "out_of_range": status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
     "opening_not_started": status.HTTP_409_CONFLICT,
+    "window_closed": status.HTTP_409_CONFLICT,
+    "already_released": status.HTTP_409_CONFLICT,
     "finalising": status.HTTP_503_SERVICE_UNAVAILABLE,
     "storage_full": status.HTTP_503_SERVICE_UNAVAILABLE,
 }

@@ -696,9 +696,15 @@ def bid_withdraw(*, by: Actor, bid: Bid, reason: str = "") -> Bid:
 
 
 def bid_release_key(*, by: Actor, bid: Bid, data_key: bytes) -> Bid:
-    """Release the bid's data key at the opening. The opening room (issue 4) accepts releases; until
-    the lot's opening has started every release is refused and nothing is stored."""
+    """Release the bid's data key at the opening (the bid tool's `release-key`): accepted only
+    while the lot's opening is decrypting and its window is open (opening/services/core.py)."""
+    from opening.models import BidOpening
+    from opening.services import opening_release_key
+
     require(by.user, "bidding.manage_bid", bid)
-    if bid.lot.state != LotState.OPENING:
+    bid_opening = BidOpening.objects.filter(bid=bid).first()
+    if bid_opening is None:
         raise DomainError(_("开标尚未开始：开标开始后才能在开标室释放数据密钥。"), code="opening_not_started")
-    raise DomainError(_("开标室尚未开放密钥释放。"), code="opening_not_started")
+    opening_release_key(by=by, bid_opening=bid_opening, data_key=data_key)
+    bid.refresh_from_db()
+    return bid
