@@ -489,7 +489,8 @@ def measure(work: Path, size_mib: int, chunk_bytes: int | None) -> dict:
 
 def _verdict(result: dict) -> None:
     targets, met = result["targets"], result["met"]
-    _say(f"  upload/cp throughput = {result['ratio']} (target >= {targets['ratio_min']}): {'met' if met['ratio'] else 'MISSED'}")
+    _say(f"  upload/cp throughput = {result['ratio']} (target >= {targets['ratio_min']}): "
+         f"{'met' if met['ratio'] else 'MISSED'}")
     _say(f"  daphne peak RSS growth = {result['server_rss']['growth_mib']} MiB "
          f"(target <= {targets['rss_growth_max_mib']}): {'met' if met['rss'] else 'MISSED'}")
     floor = result["info"]["loopback_sha256_write_floor"]
@@ -497,14 +498,16 @@ def _verdict(result: dict) -> None:
          f"{floor['ratio_to_cp']} of cp; the upload reaches {result['info']['upload_vs_floor']} of that)")
     if not result["upload_ok"]:
         _say(f"  UPLOAD FAILED: {result['checks']}")
-    _say("  all targets met" if met["all"] else "  TARGETS MISSED (see above); exit code stays 0: this is a measurement")
+    _say("  all targets met" if met["all"]
+         else "  TARGETS MISSED (see above); exit code stays 0: this is a measurement")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.upload", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=512, help="plaintext size in MiB (default 512)")
     parser.add_argument("--dir", help="where to make the temporary directory (default: the repository's var/)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (data folder, files, daphne.log)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary directory (data folder, files, daphne.log)")
     parser.add_argument("--chunk-mib", type=int, help="PLATFORM_BID_CHUNK_BYTES for the server, in MiB "
                         "(default: the environment's, else the platform's 8 MiB)")
     parser.add_argument("--phase", choices=("setup", "report"), help=argparse.SUPPRESS)
