@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("tendering.api_urls")),
     path("", include("bidding.api_urls")),
+    path("", include("opening.api_urls")),
 ]

@@ -116,3 +116,6 @@ def _finish(by, session, args):
 def _fail(by, session, args):
     services.opening_fail(by=by, session=session, reason=text_arg(args, "reason"))
     return {}
+
+
+from opening import commands_custodial  # noqa: E402,F401

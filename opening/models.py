@@ -191,3 +191,6 @@ class CommandReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user", "command_id"], name="one_receipt_per_command")]
+
+
+from opening.models_custodial import CustodialArrangement, CustodialFallback, CustodialShare, CustodianKey  # noqa: E402,F401
