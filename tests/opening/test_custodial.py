@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.exceptions import PermissionDenied
+from django_tasks import default_task_backend
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -243,7 +244,7 @@ def test_only_centre_staff_and_regulators_register_custodian_keys(db, clock):  #
 # --- the fallback at the opening -----------------------------------------------------------------
 
 
-def test_two_of_three_custodians_recover_the_data_key_of_a_bid_whose_bidder_cannot_decrypt(cworld):
+def test_two_of_three_custodians_recover_the_data_key_of_a_bid_whose_bidder_cannot_decrypt(cworld, django_capture_on_commit_callbacks):
     session = cworld.decrypting()
     lost = cworld.bidders[0]
     # the others release their own keys as usual
@@ -263,8 +264,11 @@ def test_two_of_three_custodians_recover_the_data_key_of_a_bid_whose_bidder_cann
     assert opening.status == DecryptionStatus.AWAITING and opening.data_key is None
     assert "custodial.key_recover" not in actions()
 
-    answer = custodial.custodial_share_release(by=actor(third.user), tender=cworld.tender, share=third.share(cworld.tender))
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = custodial.custodial_share_release(by=actor(third.user), tender=cworld.tender, share=third.share(cworld.tender))
     assert answer == {"released": 2, "threshold": 2, "recovered": True, "bids": [lost.bid.pk]}
+    # decryption then proceeds as for a bidder's release: the background job is queued for the bid
+    assert [result.args for result in default_task_backend.results if result.task.name == "decrypt_bid"][-1] == [opening.pk]
     opening.refresh_from_db()
     assert opening.status == DecryptionStatus.RELEASED and opening.released_via == "custodial"
     assert bytes(opening.data_key) == lost.data_key() and opening.released_by == third.user
