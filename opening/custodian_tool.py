@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("unwrap-share", help=text("解出托管份额（离线）", "open a custodial share (offline)"))
     p.add_argument("--keys", required=True, help=text("托管人密钥文件（与投标人密钥文件格式相同）", "custodian key file (the bidder key file format)"))
     p.add_argument("--package", required=True, help=text("从平台下载的托管份额 JSON", "the share package JSON downloaded from the platform"))
-    p.add_argument("--passphrase-env", metavar="VAR", help=text("从环境变量 VAR 读取口令（用于脚本），否则提示输入", "read the passphrase from environment variable VAR (scripts); else prompt"))
+    p.add_argument("--passphrase-env", metavar="VAR", help=text("从环境变量 VAR 读取口令（用于脚本），否则提示输入",
+                                                                "read the passphrase from environment variable VAR (scripts); else prompt"))
     p.add_argument("--json", action="store_true", help=text("以 JSON 输出", "print JSON"))
     p.set_defaults(run=unwrap_share)
     return parser

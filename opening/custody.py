@@ -85,7 +85,8 @@ def parse_package(document: object) -> tuple[ShareBinding, bytes, bytes]:
     if document["format"] != FORMAT or document["version"] != VERSION or type(document["version"]) is not int:
         raise CustodyError(f"not a version-{VERSION} custodial share package")
     numbers = [document[name] for name in ("index", "threshold", "custodians")]
-    if any(type(value) is not int for value in numbers) or not 1 <= numbers[0] <= numbers[2] <= shamir.MAX_SHARES or not 1 <= numbers[1] <= numbers[2]:
+    index, threshold, custodians = numbers
+    if any(type(value) is not int for value in numbers) or not (1 <= index <= custodians <= shamir.MAX_SHARES and 1 <= threshold <= custodians):
         raise CustodyError("the package's index, threshold and custodian count are not valid")
     if not isinstance(document["tender"], str) or not document["tender"]:
         raise CustodyError("the package names no tender")
@@ -98,7 +99,7 @@ def parse_package(document: object) -> tuple[ShareBinding, bytes, bytes]:
         raise CustodyError("enc and wrapped must be hex") from None
     if len(enc) != hpke.N_ENC or len(wrapped) != shamir.VALUE_BYTES + 16:
         raise CustodyError("enc or wrapped has the wrong length")
-    binding = ShareBinding(document["tender"], numbers[0], numbers[1], numbers[2], document["custodian_key"], document["custodial_key"])
+    binding = ShareBinding(document["tender"], index, threshold, custodians, document["custodian_key"], document["custodial_key"])
     return binding, enc, wrapped
 
 

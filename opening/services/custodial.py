@@ -241,7 +241,8 @@ def custodial_share_package(*, by: Actor, tender: Tender) -> dict:
     if not _open_fallbacks(tender.pk).exists():
         raise DomainError(_("目前没有待托管解密的投标文件。"), code="no_fallback_requested")
     share = CustodialShare.objects.select_related("custodian_key").get(arrangement=arrangement, custodian=by.user)
-    return custody.package(_binding(arrangement, share.index, share.custodian_key.fingerprint), bytes.fromhex(share.enc), bytes.fromhex(share.wrapped))
+    binding = _binding(arrangement, share.index, share.custodian_key.fingerprint)
+    return custody.package(binding, bytes.fromhex(share.enc), bytes.fromhex(share.wrapped))
 
 
 def _pending(arrangement: CustodialArrangement):
@@ -315,7 +316,8 @@ def _recover_and_release(by: Actor, arrangement: CustodialArrangement, sessions:
     record_event(by=by, action="custodial.key_recover", obj=arrangement, tender_id=arrangement.tender_id,
                  payload={"indices": indices, "fingerprint": arrangement.fingerprint, "bids": [f.bid_opening.bid_id for f in fallbacks]})
     for session in sessions:
-        append_event(session, "custodial_key_recovered", {"bids": [f.bid_opening.bid_id for f in fallbacks if f.bid_opening.session_id == session.pk]})
+        bids = [f.bid_opening.bid_id for f in fallbacks if f.bid_opening.session_id == session.pk]
+        append_event(session, "custodial_key_recovered", {"bids": bids})
     released = []
     for fallback in fallbacks:
         if _release_one(by, fallback, private_key):
@@ -387,7 +389,8 @@ def custodial_round_end(session: OpeningSession) -> None:
         erased = _discard_pending(arrangement)
         if erased:
             record_event(by=by, action="custodial.shares_discard", obj=arrangement, tender_id=arrangement.tender_id, payload={"erased": erased})
-    for fallback in CustodialFallback.objects.filter(bid_opening__session=session, status=FallbackStatus.REQUESTED).select_related("bid_opening"):
+    requested = CustodialFallback.objects.filter(bid_opening__session=session, status=FallbackStatus.REQUESTED)
+    for fallback in requested.select_related("bid_opening"):
         _settle(by, fallback, arrangement.tender_id)
 
 

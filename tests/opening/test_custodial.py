@@ -169,7 +169,8 @@ def test_the_arrangement_publishes_a_key_and_stores_only_wrapped_shares(cworld):
         assert ec.derive_private_key(scalar, ec.SECP256R1()).public_key().public_numbers() == public_key.public_numbers()
     # the private scalar appears nowhere in what the platform stored or recorded
     secret = shamir.combine(opened).to_bytes(32, "big")
-    stored = json.dumps([list(CustodialArrangement.objects.values()), list(CustodialShare.objects.values("enc", "wrapped", "commitment_salt", "commitment")),
+    stored = json.dumps([list(CustodialArrangement.objects.values()),
+                         list(CustodialShare.objects.values("enc", "wrapped", "commitment_salt", "commitment")),
                          list(AuditEvent.objects.values_list("body", flat=True))], default=str)
     assert secret.hex() not in stored and secret.hex().upper() not in stored
     event = AuditEvent.objects.get(action="custodial.arrangement_create")
@@ -236,7 +237,8 @@ def test_only_centre_staff_and_regulators_register_custodian_keys(db, clock):  #
     first = custodial.custodian_key_register(by=actor(regulator), public_jwk=jwk)
     refused("key_registered", custodial.custodian_key_register, by=actor(person("regulator")), public_jwk=jwk)
     refused("invalid_key", custodial.custodian_key_register, by=actor(regulator), public_jwk={**jwk, "d": jwk["x"]})
-    second = custodial.custodian_key_register(by=actor(regulator), public_jwk=keyfile.public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+    another = keyfile.public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key())
+    second = custodial.custodian_key_register(by=actor(regulator), public_jwk=another)
     first.refresh_from_db()
     assert first.status == "revoked" and second.status == "active"
 
@@ -285,7 +287,8 @@ def test_two_of_three_custodians_recover_the_data_key_of_a_bid_whose_bidder_cann
     assert kinds[-5:] == ["custodial_fallback_requested", "custodial_share_released", "custodial_share_released",
                           "custodial_key_recovered", "key_released"]
     # no share or key in anything the room or the receipts keep
-    kept = json.dumps([list(RoomEvent.objects.values_list("payload", flat=True)), list(CommandReceipt.objects.filter(action="release_share").values_list("result", flat=True))])
+    kept = json.dumps([list(RoomEvent.objects.values_list("payload", flat=True)),
+                       list(CommandReceipt.objects.filter(action="release_share").values_list("result", flat=True))])
     assert share not in kept and lost.data_key().hex() not in kept
     # the window closes: every bid released, nothing failed
     core.opening_close_window(by=actor(cworld.host), session=session)
@@ -487,12 +490,13 @@ def test_the_custodian_tool_opens_the_share_with_the_key_file_and_the_api_takes_
         package = tmp_path / f"share-{custodian.user.pk}.json"
         package.write_text(json.dumps(answer.json()))
         out = io.StringIO()
-        assert custodian_tool.main(["unwrap-share", "--keys", str(key_file), "--package", str(package), "--passphrase-env", "CUSTODIAN_PP"], out=out) == 0
+        unwrap = ["unwrap-share", "--package", str(package), "--passphrase-env", "CUSTODIAN_PP", "--keys"]
+        assert custodian_tool.main([*unwrap, str(key_file)], out=out) == 0
         share = out.getvalue().strip().splitlines()[-1]
         assert len(share) == 64
         # somebody else's key file does not open it
         other = files[2]
-        assert custodian_tool.main(["unwrap-share", "--keys", str(other), "--package", str(package), "--passphrase-env", "CUSTODIAN_PP"], out=io.StringIO()) == 1
+        assert custodian_tool.main([*unwrap, str(other)], out=io.StringIO()) == 1
         answer = client.post(f"/api/v1/tenders/{world.tender.pk}/custodial-share/release/", {"share": share}, format="json")
         assert answer.status_code == 200, answer.content
     assert answer.json() == {"released": 2, "threshold": 2, "recovered": True, "bids": [lost.bid.pk]}
