@@ -119,3 +119,4 @@ def _fail(by, session, args):
 
 
 from opening import commands_custodial  # noqa: E402,F401
+from opening import commands_record  # noqa: E402,F401

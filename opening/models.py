@@ -194,3 +194,71 @@ class CommandReceipt(models.Model):
 
 
 from opening.models_custodial import CustodialArrangement, CustodialFallback, CustodialShare, CustodianKey  # noqa: E402,F401
+
+
+class OpeningRecord(models.Model):
+    """开标记录表: one version of the opening record. The statement (canonical JSON, see
+    opening/record_signing.py) holds everything the PDF shows; its SHA-256 is what the bidders
+    present sign. Reopening the objection period withdraws an unpublished draft (superseded) and
+    the host drafts again; the published version is final."""
+
+    session = models.ForeignKey(OpeningSession, on_delete=models.CASCADE, related_name="records")
+    version = models.PositiveIntegerField(_("版本"))
+    statement_json = models.TextField(_("记录声明（规范 JSON）"))
+    statement_sha256 = models.CharField(_("记录哈希（SHA-256）"), max_length=64)
+    audit_seq = models.BigIntegerField(_("审计链序号"))
+    audit_hash = models.CharField(_("审计链哈希"), max_length=64)
+    pdf_name = models.CharField(max_length=300)
+    pdf_sha256 = models.CharField(max_length=64)
+    drafted_at = models.DateTimeField(_("生成时间"))
+    drafted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    respond_by = models.DateTimeField(_("确认截止时间"))
+    superseded_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    superseded_reason = models.CharField(_("作废原因"), max_length=200, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    published_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    published_pdf_name = models.CharField(max_length=300, blank=True)
+    published_pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["session", "version"]
+        verbose_name = _("开标记录表")
+        verbose_name_plural = _("开标记录表")
+        constraints = [models.UniqueConstraint(fields=["session", "version"], name="one_opening_record_per_version")]
+
+    def __str__(self):
+        return f"{self.session.lot} v{self.version}"
+
+    @property
+    def statement(self) -> dict:
+        import json
+
+        return json.loads(self.statement_json)
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_at is None
+
+
+class RecordResponse(models.TextChoices):
+    CONFIRMED = "confirmed", _("已签名确认")
+    DISAGREED = "disagreed", _("书面提出不同意见")
+
+
+class RecordConfirmation(models.Model):
+    """A checked-in bidder's answer to one record version: its signature of the record hash with
+    its registered signing key, or a written disagreement. One per bidder and version."""
+
+    record = models.ForeignKey(OpeningRecord, on_delete=models.CASCADE, related_name="confirmations")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    response = models.CharField(_("意见"), max_length=16, choices=RecordResponse.choices)
+    key = models.ForeignKey("bidding.BidderKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    key_fingerprint = models.CharField(_("签名公钥指纹"), max_length=64, blank=True)
+    signature = models.CharField(_("签名（r‖s，十六进制）"), max_length=128, blank=True)
+    text = models.TextField(_("不同意见"), blank=True)
+    created_at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        ordering = ["record", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["record", "organisation"], name="one_record_response_per_bidder")]

@@ -16,6 +16,16 @@ from opening.services.core import (
     valid_bid_count,
 )
 from opening.services.record import record_ready_to_end
+from opening.services.record import (
+    opening_objection_answer,
+    opening_objection_raise,
+    opening_objections_close,
+    opening_objections_open,
+    opening_record_confirm,
+    opening_record_disagree,
+    opening_record_draft,
+    opening_record_publish,
+)
 
 __all__ = [
     "check_data_key",
@@ -30,4 +40,12 @@ __all__ = [
     "opening_start_decryption",
     "valid_bid_count",
     "record_ready_to_end",
+    "opening_objection_answer",
+    "opening_objection_raise",
+    "opening_objections_close",
+    "opening_objections_open",
+    "opening_record_confirm",
+    "opening_record_disagree",
+    "opening_record_draft",
+    "opening_record_publish",
 ]
