@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.notifications import notify
-from accounts.permissions import require
+from accounts.permissions import can, require
 from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import fsm_transition, record_event
@@ -375,3 +375,50 @@ def record_ready_to_end(session) -> str | None:
     if published_record(session) is None:
         return _("开标记录表尚未公布：请生成开标记录表，待在场投标人确认后公布，再结束开标。")
     return None
+
+
+# --- the room's snapshot --------------------------------------------------------------------------
+
+
+def snapshot_part(session: OpeningSession, user) -> dict:
+    """The record's part of the room snapshot (opening/selectors.py room_snapshot, key "record"):
+    the version in force, its hash and deadline, each bidder present with its answer, and what the
+    viewer may do. The objections themselves are in the snapshot's "objections"."""
+    record = current_record(session)
+    is_host = can(user, "opening.host", session)
+    present = expected_responders(session)
+    own = getattr(user, "organisation_id", None)
+    own_present = can(user, "opening.participate", session) and any(c.organisation_id == own for c in present)
+    part = {
+        "version": None, "status": "none", "sha256": "", "audit": None, "drafted_at": None, "respond_by": None,
+        "published_at": None, "pdf_url": "", "answers": [],
+        "superseded": session.records.filter(superseded_at__isnull=False).count(),
+        "viewer": {"must_answer": False, "answered": ""},
+        "can_draft": is_host and record is None and session.state in (SessionState.DECRYPTED, SessionState.RECORD)
+        and not session.objections_open,
+        "can_publish": False,
+    }
+    if record is None:
+        return part
+    given = {c.organisation_id: c for c in record.confirmations.all()}
+    answers = []
+    for checkin in present:
+        answer = given.get(checkin.organisation_id)
+        answers.append({
+            "organisation": checkin.organisation_id, "name": checkin.organisation.name,
+            "response": answer.response if answer else "", "at": answer.created_at.isoformat() if answer else None,
+            "key_fingerprint": answer.key_fingerprint if answer else "", "signature": answer.signature if answer else "",
+            "text": answer.text if answer else "",
+        })
+    published = record.published_at is not None
+    everyone = all(a["response"] for a in answers)
+    own_answer = given.get(own).response if own in given else ""
+    part.update({
+        "version": record.version, "status": "published" if published else "draft", "sha256": record.statement_sha256,
+        "audit": {"seq": record.audit_seq, "hash": record.audit_hash}, "drafted_at": record.drafted_at.isoformat(),
+        "respond_by": record.respond_by.isoformat(), "published_at": record.published_at.isoformat() if published else None,
+        "pdf_url": record_pdf_url(session), "answers": answers,
+        "viewer": {"must_answer": own_present and not published and not own_answer, "answered": own_answer},
+        "can_publish": is_host and not published and (everyone or timezone.now() >= record.respond_by),
+    })
+    return part

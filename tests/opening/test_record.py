@@ -413,3 +413,30 @@ def test_failing_the_lot_also_waits_for_the_record(world):
     services.opening_fail(by=actor(world.host), session=session, reason="有效投标不足3家")
     world.lot.refresh_from_db()
     assert world.lot.state == LotState.FAILED
+
+
+# --- the room snapshot --------------------------------------------------------------------------
+
+
+def test_the_snapshot_part_shows_the_record_and_what_the_viewer_may_do(world):
+    from opening.services.record import snapshot_part
+
+    session = decrypted(world, checked_in=3)
+    assert snapshot_part(session, world.host)["can_draft"] and snapshot_part(session, world.host)["status"] == "none"
+    assert not snapshot_part(session, world.bidders[0].user)["can_draft"]
+    record = services.opening_record_draft(by=actor(world.host), session=session)
+    first = world.bidders[0]
+    services.opening_record_confirm(by=actor(first.user), session=session, signature=sign(first, record))
+    part = snapshot_part(session, world.bidders[1].user)
+    assert (part["status"], part["version"], part["sha256"]) == ("draft", 1, record.statement_sha256)
+    assert part["viewer"] == {"must_answer": True, "answered": ""} and not part["can_publish"]
+    assert [a["response"] for a in part["answers"]] == ["confirmed", "", ""]
+    assert part["answers"][0]["signature"] == RecordConfirmation.objects.get().signature
+    assert snapshot_part(session, first.user)["viewer"] == {"must_answer": False, "answered": "confirmed"}
+    assert snapshot_part(session, world.bidders[3].user)["viewer"]["must_answer"] is False  # absent
+    assert not snapshot_part(session, world.host)["can_publish"]
+    world.clock.set(record.respond_by)
+    assert snapshot_part(session, world.host)["can_publish"]
+    services.opening_record_publish(by=actor(world.host), session=session)
+    part = snapshot_part(session, world.regulator)
+    assert part["status"] == "published" and part["pdf_url"].endswith("/record.pdf") and not part["viewer"]["must_answer"]
