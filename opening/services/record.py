@@ -55,7 +55,7 @@ OBJECTION_STATES = (SessionState.DECRYPTING, SessionState.DECRYPTED, SessionStat
 
 
 def _lock(session: OpeningSession) -> OpeningSession:
-    return OpeningSession.objects.select_for_update().select_related("lot__tender", "host__organisation").get(pk=session.pk)
+    return OpeningSession.objects.select_for_update(of=("self",)).select_related("lot__tender").get(pk=session.pk)
 
 
 def _text(value: str, *, required_message: str) -> str:
@@ -167,7 +167,7 @@ def opening_objection_answer(*, by: Actor, objection: OpeningObjection, text: st
     session = objection.session
     require(by.user, "opening.host", session)
     session = _lock(session)
-    objection = OpeningObjection.objects.select_for_update().select_related("organisation").get(pk=objection.pk)
+    objection = OpeningObjection.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=objection.pk)
     if objection.answered_at is not None:
         raise IllegalTransition(_("该异议已经答复过。"), code="already_answered")
     _check_objection_phase(session)
