@@ -168,6 +168,9 @@ def test_with_fewer_than_three_valid_bids_the_host_may_fail_the_lot(world):
     session.refresh_from_db()
     with pytest.raises(PermissionDenied):
         services.opening_fail(by=actor(world.bidders[0].user), session=session, reason="x")
+    from tests.opening.records import publish_record
+
+    publish_record(world, session)
     services.opening_fail(by=actor(world.host), session=session, reason="有效投标不足3家")
     world.lot.refresh_from_db()
     assert world.lot.state == LotState.FAILED and world.lot.state_reason == "有效投标不足3家"
