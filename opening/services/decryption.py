@@ -158,8 +158,12 @@ def _claim(bid_opening_id: int) -> Claim | str:
                 return bid_opening.status
             bid = bid_opening.bid
             session = OpeningSession.objects.select_related("lot").get(pk=bid_opening.session_id)
-            # The name is reserved now (an empty file), so a worker taking over writes elsewhere.
-            name = bids.save(plaintext_name(session.lot.tender_id, session.lot_id, bid.pk), ContentFile(b""))
+            # The name is reserved now (an empty file): it is also this worker's claim token, so a
+            # worker taking over always writes elsewhere, and the one taken over notices.
+            base = plaintext_name(session.lot.tender_id, session.lot_id, bid.pk)
+            name = bids.save(base, ContentFile(b""))
+            if name == previous:  # the file of the worker taken over was gone: not its name again
+                name = bids.save(base, ContentFile(b""))
             bid_opening.status = DecryptionStatus.DECRYPTING
             bid_opening.progress_bytes = 0
             bid_opening.plaintext_name = name
@@ -236,12 +240,12 @@ def _open_and_read(claim: Claim, bids) -> tuple[bidpack.BidSummary, str]:
     """Decrypt into the storage, then verify the package there. Raises Failure with its cause."""
     if not claim.storage_name:
         raise Failure(FailureSide.OTHER, "file_missing", _("平台存储中找不到该投标文件。"))
+    signing_key = keyfile.public_key_from_jwk(claim.signing_jwk)
     try:
         source = bids.open(claim.storage_name, "rb")
     except OSError as error:
         detail = _("平台存储中找不到该投标文件：%(reason)s") % {"reason": _reason(error)}
         raise Failure(FailureSide.OTHER, "file_missing", detail) from error
-    signing_key = keyfile.public_key_from_jwk(claim.signing_jwk)
     with source, bids.open(claim.name, "wb") as target:
         plaintext = _Plaintext(target, claim)
         try:
@@ -251,7 +255,8 @@ def _open_and_read(claim: Claim, bids) -> tuple[bidpack.BidSummary, str]:
             raise _sealing_failure(claim, bids, error) from error
     if header.ciphertext_sha256 != claim.ciphertext_sha256:
         # A valid sealed file, but not the one received (another version put in its place).
-        raise Failure(FailureSide.OTHER, "storage_damaged", _("平台存储中的投标文件与递交时接收的文件不一致（密文 SHA-256 不符）。"))
+        detail = _("平台存储中的投标文件与递交时接收的文件不一致（密文 SHA-256 不符）。")
+        raise Failure(FailureSide.OTHER, "storage_damaged", detail)
     if plaintext.reported != plaintext.done:
         plaintext.report()
     try:

@@ -403,6 +403,20 @@ def test_a_bid_being_decrypted_is_left_to_its_worker_and_a_dead_workers_bid_take
     assert len(events(session, "price_read")) == 1 and opening_of(bidder).plaintext_name == opening.plaintext_name
 
 
+def test_a_taken_over_worker_whose_file_vanished_still_loses_its_claim(world):
+    started(world)
+    bidder = world.bidders[0]
+    release(bidder)
+    dead = decryption._claim(opening_of(bidder).pk)
+    storages["bids"].delete(dead.name)
+    world.clock.set(world.clock.moment + decryption.STALE_AFTER)
+    assert decryption.decrypt(opening_of(bidder).pk) == "opened"
+    taken_over = opening_of(bidder).plaintext_name
+    assert taken_over != dead.name
+    assert decryption.run(dead) == "opened"
+    assert opening_of(bidder).plaintext_name == taken_over and opened_files() == [os.path.relpath(taken_over, "opened")]
+
+
 def test_lost_jobs_are_queued_again(world, settings):
     started(world)
     bidder = world.bidders[0]
