@@ -19,7 +19,9 @@ from bidding.services.bids import FINALISING_TIMEOUT
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
 from opening import services as opening_services
-from opening.models import OpeningSession, SessionState
+from opening import tasks as opening_tasks
+from opening.models import BidOpening, OpeningSession, SessionState
+from opening.services import decryption
 from tendering import services
 from tendering.models import Invitation, InvitationStatus, Lot, LotState, Objection, TenderState
 
@@ -48,6 +50,7 @@ def tick(now: datetime | None = None) -> list[dict]:
     - closed lots with fewer than 3 valid bids fail (L28, R44), with the reason recorded; the
       others open their opening room (L34, E29);
     - decryption windows that have ended are closed (unreleased bids fail, E31);
+    - decryption jobs that stalled (a worker died) are queued again;
     - invitations past the reply deadline expire;
     - objections of published tenders whose answer is overdue are reported once (never resolved
       automatically).
@@ -78,6 +81,10 @@ def tick(now: datetime | None = None) -> list[dict]:
     window_over = OpeningSession.objects.filter(state=SessionState.DECRYPTING, window_ends_at__lte=now).select_related("lot__tender")
     for session in window_over:
         _step(done, "opening.close_window", session, lambda s=session: opening_services.opening_close_window(by=by, session=s))
+    # A decryption job lost with a crashed worker is queued again (a job already done exits at once).
+    for pk in decryption.stalled(now):
+        bid_opening = BidOpening.objects.get(pk=pk)
+        _step(done, "opening.resume_decryption", bid_opening, lambda pk=pk: opening_tasks.decrypt_bid.enqueue(pk))
     expired = Invitation.objects.filter(status=InvitationStatus.SENT, tender__invitation_reply_deadline__lt=now).select_related("tender", "organisation")
     for invitation in expired:
         _step(done, "invitation.expire", invitation, lambda i=invitation: services.invitation_expire(by=by, invitation=i))

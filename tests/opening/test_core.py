@@ -180,3 +180,15 @@ def test_room_events_are_numbered_without_gaps(world):
     session = _started(world)
     seqs = list(RoomEvent.objects.filter(room=session.room).values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 1 + 4 + 1
+
+
+def test_the_chronograph_queues_again_a_decryption_whose_job_was_lost(world):
+    from opening.services.decryption import STALE_AFTER
+
+    _started(world)
+    bidder = world.bidders[0]
+    services.opening_release_key(by=actor(bidder.user), bid_opening=_opening_of(bidder), data_key=bidder.data_key())
+    assert not any(d["action"] == "opening.resume_decryption" for d in chronograph.tick())
+    world.clock.advance(seconds=STALE_AFTER.total_seconds() + 1)
+    resumed = [d["id"] for d in chronograph.tick() if d["action"] == "opening.resume_decryption"]
+    assert resumed == [_opening_of(bidder).pk]
