@@ -1,2 +1,8 @@
 # WebSocket routes of the live rooms (opening, evaluation) are collected here as they are built.
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from opening.consumers import OpeningRoomConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/opening/<int:lot_id>/", OpeningRoomConsumer.as_asgi()),
+]
