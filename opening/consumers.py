@@ -8,10 +8,14 @@ itself never changes anything and never keeps state beyond the last event number
 
 Delivery: the consumer sends each event number once, in order. A live event that would skip
 numbers (a broadcast lost or overtaken) makes it read the missing ones from the database first.
+Every few seconds it also looks in the database for events it has not sent: a broadcast can be
+lost, and with the in-memory channel layer (no REDIS_URL) events written by another process (the
+background worker's price readings) never reach this one's group at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from types import SimpleNamespace
@@ -39,6 +43,7 @@ MAX_STRIKES = 5  # malformed, oversized or unknown messages before the connectio
 MAX_REPLAY = 500  # a client further behind than this gets the snapshot instead
 CLOSE_BAD_CLIENT, CLOSE_ANONYMOUS, CLOSE_FORBIDDEN, CLOSE_NO_SESSION = 4400, 4401, 4403, 4404
 MAX_ACTION_CHARS = 64
+DEFAULT_POLL_SECONDS = 2.0  # settings.OPENING_ROOM_POLL_SECONDS overrides
 
 
 def _language(scope) -> str:
@@ -71,6 +76,7 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
         self.sent_seq: int | None = None  # the last event number this client has (None before hello)
         self.strikes = 0
         self.closed = False
+        self.poller = None
         self.language = _language(self.scope)
         self.ip = _ip(self.scope)
         # Accept first so that the browser sees the close code (a refused handshake shows as 1006).
@@ -88,6 +94,25 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
         self.group = group_name(self.room)
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.groups.append(self.group)  # left again on disconnect
+        self.poller = asyncio.ensure_future(self._poll_every(getattr(settings, "OPENING_ROOM_POLL_SECONDS", DEFAULT_POLL_SECONDS)))
+
+    async def _poll_every(self, seconds: float):
+        """Ask this consumer (through its own channel, so it runs between other messages) to look
+        for unsent events."""
+        try:
+            while not self.closed:
+                await asyncio.sleep(seconds)
+                await self.channel_layer.send(self.channel_name, {"type": "room.poll"})
+        except asyncio.CancelledError:
+            pass
+
+    async def disconnect(self, code):
+        self._stop_polling()
+
+    def _stop_polling(self):
+        if self.poller is not None:
+            self.poller.cancel()
+            self.poller = None
 
     def _admit(self, lot_id: int, user):
         session = selectors.session_of_lot(lot_id)
@@ -99,6 +124,7 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
 
     async def _close(self, code: int):
         self.closed = True
+        self._stop_polling()
         await self.close(code)
 
     async def send_json(self, content: dict):
@@ -215,6 +241,15 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
             events = [event]
         else:
             events = await database_sync_to_async(events_after)(self.room, self.sent_seq, limit=MAX_REPLAY)
+        await self._send_in_order(events)
+
+    async def room_poll(self, message):
+        """The periodic look in the database (see the module's docstring)."""
+        if self.closed or self.sent_seq is None:
+            return
+        await self._send_in_order(await database_sync_to_async(events_after)(self.room, self.sent_seq, limit=MAX_REPLAY))
+
+    async def _send_in_order(self, events: list[dict]):
         for item in events:
             if item["seq"] == self.sent_seq + 1:
                 await self.send_json({"type": "event", **item})

@@ -43,6 +43,7 @@ async def layer(settings):
                                                "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex}"}}}
     else:
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.OPENING_ROOM_POLL_SECONDS = 60  # out of the way; test_events_written_elsewhere… sets its own
     OPEN.clear()
     yield get_channel_layer()
     for communicator in OPEN:  # a test that failed half-way leaves its sockets open
@@ -480,6 +481,19 @@ async def test_a_lost_broadcast_is_filled_in_from_the_database(room, monkeypatch
     old = await db(lambda: rooms.event_message(RoomEvent.objects.get(room=room.session.room, seq=2)))()
     await get_channel_layer().group_send(rooms.group_name(room.session.room), {"type": "room.event", "event": old})
     assert await peer.ws.receive_nothing(timeout=0.3)
+    await peer.leave()
+
+
+async def test_events_written_elsewhere_arrive_by_the_periodic_look_in_the_database(room, monkeypatch, settings):
+    """With the in-memory layer the background worker's broadcasts (price readings) stay in its
+    own process: the consumer's periodic look finds them."""
+    settings.OPENING_ROOM_POLL_SECONDS = 0.2
+    peer = await joined(room.host, room.lot.pk)
+    monkeypatch.setattr(rooms, "broadcast", lambda room_name, message: None)
+    await check_in(room, 2)  # events 2 and 3, never broadcast
+    received = [await peer.receive(), await peer.receive()]
+    assert [(e["seq"], e["kind"]) for e in received] == [(2, "checked_in"), (3, "checked_in")]
+    assert await peer.ws.receive_nothing(timeout=0.6)  # each once
     await peer.leave()
 
 
