@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from config.asgi import application
@@ -52,6 +53,9 @@ async def layer(settings):
         except Exception:  # noqa: BLE001 - already gone
             pass
     OPEN.clear()
+    # The consumers' database work ran in the worker thread: close its connections there (on
+    # PostgreSQL an open one keeps the test database from being dropped).
+    await database_sync_to_async(connections.close_all)()
     close_pools = getattr(get_channel_layer(), "close_pools", None)
     if close_pools is not None:
         await close_pools()
@@ -77,11 +81,14 @@ class Peer:
     def __init__(self, communicator):
         self.ws = communicator
         self.ids = 0
+        self.held: list[dict] = []  # events that arrived while waiting for a command's result
 
     async def send(self, message):
         await self.ws.send_to(text_data=message if isinstance(message, str) else json.dumps(message))
 
     async def receive(self) -> dict:
+        if self.held:
+            return self.held.pop(0)
         return json.loads(await self.ws.receive_from(timeout=TIMEOUT))
 
     async def hello(self, after: int = 0) -> dict:
@@ -93,13 +100,18 @@ class Peer:
         command_id = command_id or f"cmd-{uuid.uuid4().hex[:12]}-{self.ids}"
         await self.send({"type": "command", "id": command_id, "action": action, "args": args or {}})
         while True:
-            reply = await self.receive()
+            reply = json.loads(await self.ws.receive_from(timeout=TIMEOUT))
             if reply["type"] == "result":
                 assert reply["id"] == command_id
                 return reply
+            self.held.append(reply)
+
+    async def quiet(self, timeout: float = 0.3) -> bool:
+        """Nothing more has arrived (held or on the socket)."""
+        return not self.held and await self.ws.receive_nothing(timeout=timeout)
 
     async def events_until_quiet(self) -> list[dict]:
-        received = []
+        received, self.held = self.held, []
         while not await self.ws.receive_nothing(timeout=0.3):
             received.append(await self.receive())
         return received
@@ -197,7 +209,7 @@ async def test_a_refused_connection_hears_nothing_of_the_room(room):
     peer = await join(outsider, room.lot.pk)
     assert await peer.closed_with() == 4403
     await check_in(room, 1)
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     await peer.leave()
 
 
@@ -265,6 +277,10 @@ HOST_COMMANDS = [
     ("close_window", {}),
     ("finish", {}),
     ("fail", {"reason": "有效投标不足"}),
+    ("open_objections", {}),
+    ("close_objections", {}),
+    ("draft_record", {}),
+    ("publish_record", {}),
 ]
 
 
@@ -293,7 +309,9 @@ async def test_bidder_commands_are_refused_for_the_host_and_regulators(room):
     regulator = await joined(room.regulator, room.lot.pk)
     bidder = room.bidders[0]
     for peer in (host, regulator):
-        for action, args in [("check_in", {}), ("release_key", {"bid": bidder.bid.pk, "data_key": bidder.data_key().hex()})]:
+        for action, args in [("check_in", {}), ("release_key", {"bid": bidder.bid.pk, "data_key": bidder.data_key().hex()}),
+                             ("raise_objection", {"text": "异议"}), ("confirm_record", {"signature": "ab" * 64}),
+                             ("disagree_record", {"text": "不同意"})]:
             refused = await peer.command(action, args)
             assert (refused["ok"], refused["code"]) == (False, "forbidden"), action
     assert await status_of(bidder) == DecryptionStatus.AWAITING
@@ -328,8 +346,30 @@ async def test_a_bidder_releases_its_key_over_the_socket_in_the_window_once(room
 
     twice = await peer.command("release_key", {"bid": bidder.bid.pk, "data_key": key})
     assert (twice["ok"], twice["code"]) == (False, "already_released")
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     await peer.leave()
+
+
+async def test_objections_over_the_socket_reach_everyone_in_the_room(room):
+    await check_in(room, 3)
+    await start(room)
+    host, bidder, regulator = (await joined(room.host, room.lot.pk), await joined(room.bidders[0].user, room.lot.pk),
+                               await joined(room.regulator, room.lot.pk))
+    closed = await bidder.command("raise_objection", {"text": "唱标有误"})
+    assert (closed["ok"], closed["code"]) == (False, "objections_closed")
+    assert (await host.command("open_objections"))["ok"]
+    raised = await bidder.command("raise_objection", {"text": "唱标有误"})
+    assert raised["ok"] and raised["objection"]
+    answered = await host.command("answer_objection", {"objection": raised["objection"], "text": "已核对，无误。"})
+    assert answered["ok"]
+    for peer in (host, bidder, regulator):
+        kinds = [event["kind"] for event in await peer.events_until_quiet() if event["type"] == "event"]
+        assert kinds == ["objections_opened", "objection_raised", "objection_answered"]
+    await regulator.send({"type": "resync", "after": 0})
+    objections = (await regulator.receive())["state"]["objections"]
+    assert [(o["text"], o["answer"], o["bidder"]) for o in objections] == [("唱标有误", "已核对，无误。", room.bidders[0].organisation.name)]
+    for peer in (host, bidder, regulator):
+        await peer.leave()
 
 
 async def test_a_retried_command_returns_the_first_result_and_acts_once(room):
@@ -340,7 +380,7 @@ async def test_a_retried_command_returns_the_first_result_and_acts_once(room):
     assert (await host.receive())["kind"] == "decryption_started"
     again = await host.command("start_decryption", {"window_minutes": 45}, command_id="start-0001")
     assert again == {**first, "repeated": True}
-    assert await host.ws.receive_nothing(timeout=0.3)  # no second event
+    assert await host.quiet()  # no second event
     assert await db(lambda: RoomEvent.objects.filter(room=room.session.room, kind="decryption_started").count())() == 1
     # A refusal is kept too: the retry gets the same answer.
     bidder = await joined(room.bidders[0].user, room.lot.pk)
@@ -435,17 +475,17 @@ async def test_reconnecting_with_after_k_gets_exactly_the_missed_events_once_in_
     assert [(m["type"], m["seq"]) for m in missed] == [("event", 3), ("event", 4), ("event", 5), ("event", 6)]
     assert [m["kind"] for m in missed] == ["checked_in", "checked_in", "checked_in", "decryption_started"]
     assert missed[0]["payload"]["name"] == room.bidders[1].organisation.name and missed[0]["at"]
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     # Live from here on, once each.
     bidder = room.bidders[2]
     await db(services.opening_release_key)(by=actor(bidder.user), bid_opening=await db(BidOpening.objects.get)(bid=bidder.bid),
                                            data_key=bidder.data_key())
     live = await peer.receive()
     assert (live["seq"], live["kind"]) == (7, "key_released")
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     # Up to date: nothing to replay. Far behind or from nowhere: the snapshot.
     await peer.send({"type": "resync", "after": 7})
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     await peer.send({"type": "resync", "after": 99})
     snapshot = await peer.receive()
     assert snapshot["type"] == "snapshot" and snapshot["seq"] == 7
@@ -461,7 +501,7 @@ async def test_two_clients_both_receive_a_live_event(room):
         event = await peer.receive()
         assert (event["type"], event["seq"], event["kind"]) == ("event", 2, "checked_in")
         assert event["payload"]["organisation"] == room.bidders[1].organisation.pk
-        assert await peer.ws.receive_nothing(timeout=0.3)
+        assert await peer.quiet()
     await host.leave()
     await bidder.leave()
 
@@ -472,7 +512,7 @@ async def test_a_lost_broadcast_is_filled_in_from_the_database(room, monkeypatch
     monkeypatch.setattr(rooms, "broadcast", lambda room_name, message: None)
     await check_in(room, 1)  # event 2, never broadcast
     monkeypatch.setattr(rooms, "broadcast", real_broadcast)
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     await db(services.opening_check_in)(by=actor(room.bidders[1].user), session=room.session)  # event 3
     received = [await peer.receive(), await peer.receive()]
     assert [(e["seq"], e["payload"]["name"]) for e in received] == [
@@ -480,7 +520,7 @@ async def test_a_lost_broadcast_is_filled_in_from_the_database(room, monkeypatch
     # A late or repeated broadcast of an event already sent is dropped.
     old = await db(lambda: rooms.event_message(RoomEvent.objects.get(room=room.session.room, seq=2)))()
     await get_channel_layer().group_send(rooms.group_name(room.session.room), {"type": "room.event", "event": old})
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     await peer.leave()
 
 
@@ -493,14 +533,14 @@ async def test_events_written_elsewhere_arrive_by_the_periodic_look_in_the_datab
     await check_in(room, 2)  # events 2 and 3, never broadcast
     received = [await peer.receive(), await peer.receive()]
     assert [(e["seq"], e["kind"]) for e in received] == [(2, "checked_in"), (3, "checked_in")]
-    assert await peer.ws.receive_nothing(timeout=0.6)  # each once
+    assert await peer.quiet(0.6)  # each once
     await peer.leave()
 
 
 async def test_events_before_hello_are_not_forwarded_but_come_with_the_hello(room):
     peer = await join(room.host, room.lot.pk)
     await check_in(room, 1)
-    assert await peer.ws.receive_nothing(timeout=0.3)
+    assert await peer.quiet()
     await peer.send({"type": "hello", "after": 1})
     event = await peer.receive()
     assert (event["seq"], event["kind"]) == (2, "checked_in")
