@@ -2,21 +2,32 @@
 the audit chain records every step.
 
 The Dongguan centre, a regulator, a tenderer, an agency, four bidders (all verified) and seven
-experts; one published sandbox tender whose statutory periods run ACCELERATOR times faster.
+experts; one published sandbox tender whose statutory periods run ACCELERATOR times faster (the
+bidding walk-through: open for bids for about an hour); and the opening demo (开标演示): a second
+tender running OPENING_ACCELERATOR times faster, whose deadline falls a couple of minutes after
+seeding, with a real sealed bid from each of bidder1..bidder4, so the chronograph opens its room
+shortly after `make run`. Each demo bidder's key file (passphrase = the demo password) is written
+to DATA_DIR/demo/, outside the repository, so the bidders can decrypt their bids in the room.
 Idempotent: whatever exists is left as it is, and the same logins are printed every time.
+All or nothing: a refused step leaves neither rows nor files behind.
 `--show` only prints (used by scripts/run-platform); it never writes.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,16 +35,28 @@ from accounts import credit_code
 from accounts import services as accounts_services
 from accounts.models import Organisation, OrganisationStatus, User
 from audit.actor import Actor
+from bidding import bidpack, keyfile, sealing
+from bidding import services as bidding_services
+from bidding.capital_numerals import to_capital
+from bidding.models import Bid, BidderKey, KeyPurpose, KeyStatus, UploadChunk
+from bidding.sealing import header as sealed_header
+from config.errors import DomainError
 from tendering import periods, scheme
 from tendering import services as tendering_services
-from config.errors import DomainError
-from tendering.models import Project, Tender
+from tendering.models import Lot, Project, Tender
 
 # Demo passwords only ever exist on a sandbox platform (this command refuses anywhere else).
 DEMO_PASSWORD = "Demo-2026-sandbox"
 # 20 statutory days become one hour (20 * 24 / 480): time to try the demo before the deadline.
 ACCELERATOR = 480
 DEMO_PROJECT_CODE = "DEMO-441900-0001"
+# The opening demo: 20 statutory days become 86.4 s, and the deadline is a minute after that.
+OPENING_ACCELERATOR = 20_000
+OPENING_SLACK = timedelta(minutes=1)
+OPENING_PROJECT_CODE = "DEMO-441900-0002"
+# The fewest PBKDF2 iterations keyfile accepts, so seeding stays fast. Demo keys guard demo bids
+# under a published passphrase: their strength is not the point.
+DEMO_KEY_ITERATIONS = keyfile.MIN_ITERATIONS
 SYSTEM = Actor.system("seed_demo")
 
 
@@ -57,6 +80,27 @@ ORGANISATIONS = [
     DemoOrganisation("bidder3", "bidder", "中山市汇通建设工程有限公司", "91442000MA0000007", "bidder3", "孙投标"),
     DemoOrganisation("bidder4", "bidder", "东莞市鸿基市政工程有限公司", "91441900MA0000008", "bidder4", "周投标"),
 ]
+
+
+@dataclass(frozen=True)
+class DemoBid:
+    username: str
+    price_fen: int
+    duration_days: int
+    quality: str
+    project_manager: str
+    certificate: str
+
+
+# Different prices, each under the lot's maximum price; the words always agree with the figures
+# (bidding.bidpack refuses a package where they differ).
+OPENING_BIDS = [
+    DemoBid("bidder1", 33_880_000_00, 300, "合格", "黄建国", "粤144190000101"),
+    DemoBid("bidder2", 34_512_345_67, 320, "合格", "刘志强", "粤144010000202"),
+    DemoBid("bidder3", 35_106_000_00, 290, "合格，争创市优良样板工程", "何丽萍", "粤144200000303"),
+    DemoBid("bidder4", 32_990_500_50, 310, "合格", "梁永辉", "粤144190000404"),
+]
+OPENING_MAXIMUM_PRICE_FEN = 36_000_000_00
 EXPERTS = [(f"expert{n}", name) for n, name in enumerate(["吴专家", "郑专家", "冯专家", "褚专家", "卫专家", "蒋专家", "沈专家"], 1)]
 ROLE_LABELS = {"centre": "交易中心", "regulator": "监管人员", "tenderer": "招标人", "agency": "招标代理", "bidder": "投标人", "expert": "评标专家"}
 
@@ -76,11 +120,17 @@ class Command(BaseCommand):
                 "(make run and make seed do)."
             )
         if not show:
+            files = StagedFiles()
             try:
                 with transaction.atomic():
-                    build_demo_world()
+                    build_demo_world(files)
             except DomainError as exc:  # all or nothing: a refused step leaves no half-built world
+                files.discard()
                 raise CommandError(f"seed_demo: {exc.message}") from exc
+            except BaseException:
+                files.discard()
+                raise
+            files.keep()
         self.print_summary(base_url.rstrip("/"))
 
     def print_summary(self, base_url: str) -> None:
@@ -94,6 +144,21 @@ class Command(BaseCommand):
             deadline = timezone.localtime(tender.bid_deadline).strftime("%Y-%m-%d %H:%M:%S") if tender.bid_deadline else "-"
             write(f"演示 Demo tender     {base_url}{reverse('tendering:detail', args=[tender.pk])}  "
                   f"{tender.code} ×{tender.accelerator}, 截标 deadline {deadline}")
+        opening = opening_demo_tender()
+        if opening is not None:
+            deadline = timezone.localtime(opening.bid_deadline).strftime("%Y-%m-%d %H:%M:%S")
+            lot = opening.lots.order_by("number").first()
+            write(f"开标 Opening demo    {base_url}{reverse('tendering:detail', args=[opening.pk])}  "
+                  f"{opening.code} ×{opening.accelerator}, 截标 deadline {deadline}")
+            write(f"开标室 Opening room  {base_url}{reverse('opening:room', args=[lot.pk])}  "
+                  f"(opens at the deadline; host: agency)")
+            write(f"密钥 Key files       {demo_key_dir()}/bidder1..4-keys.json  (口令 passphrase {DEMO_PASSWORD})")
+            missing = [username for username in demo_bidder_usernames() if not key_file_path(username).exists()]
+            if missing:
+                write(self.style.WARNING(
+                    f"Key files missing for {', '.join(missing)}: their opening demo bids cannot be decrypted "
+                    f"(start over with an empty data folder: make clean)."
+                ))
         rows = [(ROLE_LABELS.get(u.role, u.role), u.username, (u.organisation.name if u.organisation else u.label)) for u in demo_users()]
         if not rows:
             write(self.style.WARNING("No demo users yet: run `manage.py seed_demo` (make seed)."))
@@ -129,7 +194,63 @@ def demo_tender() -> Tender | None:
     return Tender.objects.filter(project__code=DEMO_PROJECT_CODE).order_by("pk").first()
 
 
-def build_demo_world() -> None:
+def opening_demo_tender() -> Tender | None:
+    return Tender.objects.filter(project__code=OPENING_PROJECT_CODE).order_by("pk").first()
+
+
+def demo_bidder_usernames() -> list[str]:
+    return [bid.username for bid in OPENING_BIDS]
+
+
+def demo_key_dir() -> Path:
+    return Path(settings.DATA_DIR) / "demo"
+
+
+def key_file_path(username: str) -> Path:
+    return demo_key_dir() / f"{username}-keys.json"
+
+
+class StagedFiles:
+    """What the seed writes outside the database: kept only if its transaction commits.
+
+    A new key file is written next to its final name (".new", mode 0600) and renamed into place
+    after the commit; the sealed bid files the upload services stored are deleted on a rollback."""
+
+    def __init__(self):
+        self.key_files: list[tuple[Path, Path]] = []
+        self.storage_names: list[str] = []
+
+    def write_key_file(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        staged = path.with_name(path.name + ".new")
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(descriptor, 0o600)  # also if a stale .new file had another mode
+            os.write(descriptor, data)
+        finally:
+            os.close(descriptor)
+        self.key_files.append((staged, path))
+
+    def keep(self) -> None:
+        for staged, path in self.key_files:
+            os.replace(staged, path)
+        self.key_files, self.storage_names = [], []
+
+    def discard(self) -> None:
+        for staged, _ in self.key_files:
+            staged.unlink(missing_ok=True)
+        storage = storages["bids"]
+        for name in self.storage_names:
+            try:
+                storage.delete(name)
+            except OSError:
+                pass
+        self.key_files, self.storage_names = [], []
+
+
+def build_demo_world(files: StagedFiles) -> None:
+    """Everything missing from the demo world, inside the caller's transaction; the key files and
+    sealed bids it writes are staged in `files` (the caller keeps or discards them)."""
     organisations = {spec.key: _organisation(spec) for spec in ORGANISATIONS}
     centre = _actor("centre")
     for spec in ORGANISATIONS:
@@ -146,6 +267,12 @@ def build_demo_world() -> None:
     if demo_tender() is None:
         tenderer, agency = (Organisation.objects.get(pk=organisations[key].pk) for key in ("tenderer", "agency"))
         _publish_demo_tender(tenderer, agency)
+    if opening_demo_tender() is None:
+        tenderer, agency = (Organisation.objects.get(pk=organisations[key].pk) for key in ("tenderer", "agency"))
+        tender = _publish_opening_demo_tender(tenderer, agency)
+        lot = tender.lots.get()
+        for spec in OPENING_BIDS:
+            _submit_demo_bid(spec, lot, _demo_keys(spec.username, files), files)
 
 
 def _actor(username: str) -> Actor:
@@ -224,3 +351,167 @@ def _publish_demo_tender(tenderer: Organisation, agency: Organisation) -> Tender
     tendering_services.tender_publish(by=agency_actor, tender=tender)
     tender.refresh_from_db()
     return tender
+
+
+# The opening demo ----------------------------------------------------------------------------------
+
+
+def _publish_opening_demo_tender(tenderer: Organisation, agency: Organisation) -> Tender:
+    """开标演示: a one-lot open tender on its own project, hosted by the agency, running
+    OPENING_ACCELERATOR times faster, its deadline OPENING_SLACK after the accelerated minimum."""
+    tenderer_actor, agency_actor = _actor("tenderer"), _actor("agency")
+    bid_deadline = periods.earliest_bid_deadline(timezone.now(), OPENING_ACCELERATOR) + OPENING_SLACK
+    project = Project.objects.filter(code=OPENING_PROJECT_CODE).first() or tendering_services.project_create(
+        by=tenderer_actor,
+        tenderer=tenderer,
+        code=OPENING_PROJECT_CODE,
+        name="松山湖创新路排水管网改造工程",
+        location="东莞市松山湖高新技术产业开发区",
+        approval_number="东发改〔2026〕96号",
+        investment_fen=4_200_000_000,
+        funding_source="财政资金",
+        agency=agency,
+    )
+    if project.agency_id != agency.pk:
+        project = tendering_services.project_mandate(by=tenderer_actor, project=project, agency=agency)
+    tender = tendering_services.tender_create(
+        by=agency_actor,
+        project=project,
+        title="松山湖创新路排水管网改造工程施工（开标演示）",
+        agency=agency,
+        announcement="本项目为沙箱开标演示，法定期限按加速倍数缩短，截标后即可体验在线开标。",
+        bidder_requirements="具备市政公用工程施工总承包三级及以上资质。",
+        bid_deadline=bid_deadline,
+        documents_offer_end=bid_deadline,
+        accelerator=OPENING_ACCELERATOR,
+        evaluation_scheme=scheme.default_scheme(),
+        lots=[{"name": "排水管网及路面恢复工程", "description": "创新路全线雨污分流改造", "maximum_price_fen": OPENING_MAXIMUM_PRICE_FEN}],
+    )
+    tendering_services.tender_document_upload(
+        by=agency_actor,
+        tender=tender,
+        title="招标文件",
+        uploaded_file=ContentFile(
+            "松山湖创新路排水管网改造工程施工招标文件（开标演示）\n评标办法：综合评估法\n".encode(), name="招标文件.txt"
+        ),
+    )
+    tendering_services.tender_submit(by=agency_actor, tender=tender)
+    tendering_services.tender_approve(by=_actor("centre"), tender=tender)
+    tendering_services.tender_publish(by=agency_actor, tender=tender)
+    tender.refresh_from_db()
+    return tender
+
+
+def _read_key_file(path: Path) -> keyfile.PrivateKeys | None:
+    """The keys of a demo key file left by an earlier seed, or None if there is none that opens."""
+    try:
+        return keyfile.unlock(path.read_bytes(), DEMO_PASSWORD)
+    except (OSError, keyfile.KeyFileError):
+        return None
+
+
+def _register(username: str, keys: keyfile.PrivateKeys) -> None:
+    """Registers the public keys; keys in force are rotated (revoked, pointing to these)."""
+    bidding_services.bidder_key_register(
+        by=_actor(username),
+        decryption_jwk=keyfile.public_jwk(keys.decryption.public_key()),
+        signing_jwk=keyfile.public_jwk(keys.signing.public_key()),
+    )
+
+
+def _demo_keys(username: str, files: StagedFiles) -> keyfile.PrivateKeys:
+    """The demo bidder's keys, registered and in its key file in the data folder.
+
+    The key file of an earlier seed is reused when its keys are the ones in force, or were never
+    registered (a fresh database next to an old data folder). Otherwise (no file, or keys in force
+    that are not the file's) new keys are created and registered, rotating the old ones."""
+    organisation = User.objects.get(username=username).organisation
+    path = key_file_path(username)
+    existing = _read_key_file(path)
+    if existing is not None:
+        fingerprints = existing.public.fingerprints
+        ours = {KeyPurpose.DECRYPTION: fingerprints.decryption, KeyPurpose.SIGNING: fingerprints.signing}
+        active = BidderKey.objects.filter(organisation=organisation, status=KeyStatus.ACTIVE)
+        in_force = dict(active.values_list("purpose", "fingerprint"))
+        if in_force == ours:
+            return existing
+        if not BidderKey.objects.filter(fingerprint__in=ours.values()).exists():
+            _register(username, existing)
+            return existing
+    data = keyfile.generate(DEMO_PASSWORD, label=f"{organisation.name}（沙箱演示密钥）", iterations=DEMO_KEY_ITERATIONS)
+    keys = keyfile.unlock(data, DEMO_PASSWORD)
+    _register(username, keys)
+    files.write_key_file(path, data)
+    return keys
+
+
+def _demo_package(spec: DemoBid, lot: Lot, organisation: Organisation) -> bytes:
+    """A small bid package (bidding.bidpack): two short documents and the opening summary."""
+    words = to_capital(spec.price_fen)
+    documents = {
+        "技术标/施工组织设计.txt": (
+            f"{organisation.name}\n{lot.tender.title}\n施工组织设计（沙箱演示）\n"
+            f"工期：{spec.duration_days}日历天\n质量：{spec.quality}\n项目经理：{spec.project_manager}\n"
+        ),
+        "商务标/投标报价.txt": (
+            f"{organisation.name}\n投标报价（小写）：{spec.price_fen // 100}.{spec.price_fen % 100:02d} 元\n"
+            f"投标报价（大写）：{words}\n"
+        ),
+    }
+    summary = {
+        "tender": str(lot.tender_id),
+        "lot": str(lot.pk),
+        "bidder": organisation.credit_code,
+        "price_fen": spec.price_fen,
+        "price_capital": words,
+        "duration_days": spec.duration_days,
+        "quality": spec.quality,
+        "project_manager": {"name": spec.project_manager, "certificate": spec.certificate},
+    }
+    with tempfile.TemporaryDirectory(prefix="seed-demo-bid-") as folder:
+        for name, text in documents.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        out = io.BytesIO()
+        bidpack.pack(Path(folder), summary, out)
+    return out.getvalue()
+
+
+def _submit_demo_bid(spec: DemoBid, lot: Lot, keys: keyfile.PrivateKeys, files: StagedFiles) -> Bid:
+    """The bidder obtains the documents, seals its package to its own keys (bound to tender, lot
+    and bidder) and submits it through the resumable upload, as the bid tool would."""
+    by = _actor(spec.username)
+    organisation = by.user.organisation
+    tendering_services.bidder_register(by=by, tender=lot.tender)
+    binding = sealed_header.Binding(tender=str(lot.tender_id), lot=str(lot.pk), bidder=str(organisation.pk))
+    out = io.BytesIO()
+    sealing.seal(
+        io.BytesIO(_demo_package(spec, lot, organisation)), out,
+        recipient_public_key=keys.decryption.public_key(), signing_private_key=keys.signing, binding=binding,
+    )
+    sealed = out.getvalue()
+    head = io.BytesIO(sealed)
+    sealing.read_header(head)  # leaves the stream after the header's signature
+    upload, _ = bidding_services.bid_upload_create(
+        by=by, lot=lot, size=len(sealed), header_prefix=sealed[: head.tell()], user_agent="manage.py seed_demo"
+    )
+    try:
+        for start in range(0, len(sealed), upload.chunk_size):
+            chunk = sealed[start : start + upload.chunk_size]
+            bidding_services.bid_upload_put_chunk(
+                by=by, upload=upload, content_range=f"bytes {start}-{start + len(chunk) - 1}/{len(sealed)}",
+                body=io.BytesIO(chunk), declared_length=len(chunk),
+            )
+        bid, _ = bidding_services.bid_upload_finalise(by=by, upload=upload)
+    except BaseException:
+        # The chunks stored so far go with the rollback too (best effort: the database may be
+        # what failed).
+        try:
+            chunks = UploadChunk.objects.filter(upload=upload)
+            files.storage_names += list(chunks.values_list("storage_name", flat=True))
+        except DatabaseError:
+            pass
+        raise
+    files.storage_names.append(bid.storage_name)
+    return bid
