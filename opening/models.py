@@ -145,6 +145,21 @@ class BidOpening(models.Model):
         """P19: the amount in words prevails over the figures."""
         return self.price_in_words_fen if self.price_in_words_fen is not None else self.price_fen
 
+    def price_reading(self) -> dict:
+        """What the price reading (唱标) announces of this bid: the room, the audit trail and the
+        snapshot all show the same fields."""
+        return {
+            "price_fen": self.price_fen,
+            "price_in_words": self.price_in_words,
+            "price_in_words_fen": self.price_in_words_fen,
+            "price_prevailing_fen": self.price_prevailing_fen,
+            "price_mismatch": self.price_mismatch,
+            "duration_days": self.duration_days,
+            "quality": self.quality,
+            "project_manager": self.project_manager,
+            "project_manager_certificate": self.project_manager_certificate,
+        }
+
 
 class OpeningObjection(models.Model):
     """异议 raised by a bidder during the opening and answered there by the host (E29)."""

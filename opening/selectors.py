@@ -105,15 +105,7 @@ def bid_row(bid_opening: BidOpening, *, own: bool) -> dict:
     }
     if bid_opening.read_at is not None:
         row.update({
-            "price_fen": bid_opening.price_fen,
-            "price_in_words": bid_opening.price_in_words,
-            "price_in_words_fen": bid_opening.price_in_words_fen,
-            "price_prevailing_fen": bid_opening.price_prevailing_fen,
-            "price_mismatch": bid_opening.price_mismatch,
-            "duration_days": bid_opening.duration_days,
-            "quality": bid_opening.quality,
-            "project_manager": bid_opening.project_manager,
-            "project_manager_certificate": bid_opening.project_manager_certificate,
+            **bid_opening.price_reading(),
             "read_at": _iso(bid_opening.read_at),
         })
     if own:

@@ -403,15 +403,7 @@ def _record_opened(claim: Claim, summary: bidpack.BidSummary, plaintext_sha256: 
         reading = {
             "bid": claim.bid_id,
             "bidder": claim.bidder_name,
-            "price_fen": bid_opening.price_fen,
-            "price_in_words": bid_opening.price_in_words,
-            "price_in_words_fen": bid_opening.price_in_words_fen,
-            "price_prevailing_fen": bid_opening.price_prevailing_fen,
-            "price_mismatch": bid_opening.price_mismatch,
-            "duration_days": bid_opening.duration_days,
-            "quality": bid_opening.quality,
-            "project_manager": bid_opening.project_manager,
-            "project_manager_certificate": bid_opening.project_manager_certificate,
+            **bid_opening.price_reading(),
         }
         record_event(by=by, action="opening.price_read", obj=bid_opening.bid, tender_id=claim.tender_id,
                      payload={**reading, "plaintext_sha256": plaintext_sha256, "via": bid_opening.released_via})
