@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("tendering.api_urls")),
     path("", include("bidding.api_urls")),
     path("", include("opening.api_urls")),
+    path("", include("evaluation.api_urls")),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tenders/", include("tendering.urls")),
     path("bidding/", include("bidding.urls")),
     path("opening/", include("opening.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

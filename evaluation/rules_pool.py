@@ -1,0 +1,3 @@
+"""Permission rules: pool (see evaluation/rules.py)."""
+
+from accounts.permissions import rule  # noqa: F401

@@ -1,0 +1,3 @@
+"""Permission rules: room (see evaluation/rules.py)."""
+
+from accounts.permissions import rule  # noqa: F401
