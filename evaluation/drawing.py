@@ -31,7 +31,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 VERSION = "etender-drawing-v1"
@@ -92,7 +92,7 @@ def _check_seed(seed) -> bytes:
 
 def _check_json(value, path="$"):
     if isinstance(value, bool) or value is None or isinstance(value, float):
-        raise ValueError(f"{path}: only integers, strings, lists and objects are allowed")
+        raise TypeError(f"{path}: only integers, strings, lists and objects are allowed")
     if isinstance(value, (int, str)):
         return
     if isinstance(value, (list, tuple)):
@@ -102,10 +102,10 @@ def _check_json(value, path="$"):
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"{path}: object keys must be strings")
+                raise TypeError(f"{path}: object keys must be strings")
             _check_json(item, f"{path}.{key}")
         return
-    raise ValueError(f"{path}: {type(value).__name__} is not allowed")
+    raise TypeError(f"{path}: {type(value).__name__} is not allowed")
 
 
 def canonical_json(value) -> bytes:
@@ -122,7 +122,7 @@ def format_session_start(moment: datetime) -> str:
     """An aware datetime as the request's `session_start`: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SSZ`."""
     if moment.tzinfo is None:
         raise ValueError("session_start must be timezone-aware")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_int(value) -> bool:
@@ -200,10 +200,14 @@ def check_panel_rules(request: DrawingRequest) -> list[Reason]:
     seen = set()
     for specialty, count in request.slots:
         if specialty in seen:
-            reasons.append(Reason("slot_duplicate", _("专业“%(specialty)s”在抽取条件中重复出现。"), {"specialty": specialty}))
+            reasons.append(
+                Reason("slot_duplicate", _("专业“%(specialty)s”在抽取条件中重复出现。"), {"specialty": specialty})
+            )
         seen.add(specialty)
         if count < 1:
-            reasons.append(Reason("slot_count", _("专业“%(specialty)s”的抽取人数必须至少为1人。"), {"specialty": specialty}))
+            reasons.append(
+                Reason("slot_count", _("专业“%(specialty)s”的抽取人数必须至少为1人。"), {"specialty": specialty})
+            )
     if not request.slots:
         reasons.append(Reason("no_slots", _("抽取条件中至少要有一个专业。")))
     reps, experts, total = request.tenderer_representatives, request.experts, request.total
@@ -213,12 +217,20 @@ def check_panel_rules(request: DrawingRequest) -> list[Reason]:
     if total % 2 == 0:
         reasons.append(Reason("panel_even", _("评标委员会成员人数须为单数，现为%(total)s人。"), {"total": total}))
     if total < MIN_PANEL:
-        reasons.append(Reason("panel_small", _("评标委员会成员不得少于%(min)s人，现为%(total)s人。"), {"min": MIN_PANEL, "total": total}))
+        reasons.append(
+            Reason(
+                "panel_small",
+                _("评标委员会成员不得少于%(min)s人，现为%(total)s人。"),
+                {"min": MIN_PANEL, "total": total},
+            )
+        )
     if 3 * experts < 2 * total or 3 * reps > total:
         reasons.append(
             Reason(
                 "experts_share",
-                _("专家（%(experts)s人）不得少于成员总数（%(total)s人）的三分之二，招标人代表（%(reps)s人）不得超过三分之一。"),
+                _(
+                    "专家（%(experts)s人）不得少于成员总数（%(total)s人）的三分之二，招标人代表（%(reps)s人）不得超过三分之一。"
+                ),
                 {"experts": experts, "total": total, "reps": reps},
             )
         )
@@ -401,7 +413,9 @@ def _feasibility(slots: Sequence[tuple[str, int]], slot_pools: Sequence[set], re
         if len(pool) - taken < count:
             code = "replacement_overlap" if replacement else "pool_overlap"
             template = (
-                _("专业“%(specialty)s”需要替补%(needed)s人，可替补的%(available)s人中最多%(taken)s人可能先被其他专业抽走，剩余人数可能不足。")
+                _(
+                    "专业“%(specialty)s”需要替补%(needed)s人，可替补的%(available)s人中最多%(taken)s人可能先被其他专业抽走，剩余人数可能不足。"
+                )
                 if replacement
                 else _(
                     "专业“%(specialty)s”需要抽取%(needed)s人，符合条件的%(available)s人中最多%(taken)s人"
@@ -578,10 +592,16 @@ def verify(
                 expected = replace(seed, request, pool, rounds[:number], recorded.declined)
         except DrawingRefused as refused:
             text = "；".join(r.message for r in refused.reasons)
-            problems.append(Reason("round_refused", _("第%(round)s轮本应被拒绝：%(reason)s"), {"round": number, "reason": text}))
+            problems.append(
+                Reason("round_refused", _("第%(round)s轮本应被拒绝：%(reason)s"), {"round": number, "reason": text})
+            )
             break
         except ValueError as error:
-            problems.append(Reason("round_malformed", _("第%(round)s轮的记录无效：%(reason)s"), {"round": number, "reason": str(error)}))
+            problems.append(
+                Reason(
+                    "round_malformed", _("第%(round)s轮的记录无效：%(reason)s"), {"round": number, "reason": str(error)}
+                )
+            )
             break
         if expected != recorded:
             problems.append(
