@@ -1,0 +1,182 @@
+"""The report services: drafting by the chair, signatures and dissents, final, expert keys."""
+
+import io
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.exceptions import PermissionDenied
+from pypdf import PdfReader
+
+from audit.models import AuditEvent
+from bidding import keyfile
+from config.errors import DomainError, IllegalTransition
+from evaluation import report_signing
+from evaluation.models import EvaluationReport, ExpertKey, ReportSignature, ReportState, SessionState
+from evaluation.report_statement import statement_hash
+from evaluation.services.report import expert_key_register, report_dissent, report_draft, report_sign
+from opening.models import RoomEvent
+from tests.evaluation.report_world import reporting
+from tests.factories import actor, person
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def rep(eval_world):
+    return reporting(eval_world)
+
+
+def sign(rep, member, report, key=None):
+    return report_sign(by=rep.by(member), report=report, signature_b64=report_signing.sign(key or rep.keys[member.pk], report.statement_sha256))
+
+
+def pdf_text(report) -> str:
+    with report.pdf.open("rb") as f:
+        reader = PdfReader(io.BytesIO(f.read()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_chair_drafts_a_report_whose_hash_and_pdf_hold_the_figures(rep):
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    assert report.version == 1 and report.state == ReportState.SIGNING
+    assert report.statement_sha256 == statement_hash(report.statement)
+    text = pdf_text(report)
+    world = rep.world
+    first = report.statement["candidates"][0]
+    assert "评标报告" in text and report.statement_sha256[:64] in text.replace("\n", "")
+    assert first["bidder"] in text and first["total"] in text
+    assert "882,700.00" in text  # the benchmark price in yuan
+    assert rep.members[2].expert.name in text  # names are in the report
+    assert "该投标人的施工方案针对性不强" in text  # the outlier's reason
+    assert "组长重新开启评分" in text  # re-scoring history
+    assert world.tender.code in text
+    with report.pdf.open("rb") as f:
+        raw = f.read()
+    assert b"/FontFile2" in raw  # the Chinese font is embedded (TrueType subset)
+    assert AuditEvent.objects.filter(action="evaluation.report_draft").exists()
+    assert RoomEvent.objects.filter(room=rep.session.room, kind="report.drafted").exists()
+
+
+def test_only_the_chair_drafts_and_only_when_reporting(eval_world):
+    rep = reporting(eval_world, state=SessionState.REVIEWING, with_keys=False)
+    with pytest.raises(PermissionDenied):
+        report_draft(by=rep.by(rep.members[1]), session=rep.session)
+    with pytest.raises(IllegalTransition) as refused:
+        report_draft(by=rep.by(rep.chair), session=rep.session)
+    assert refused.value.code == "not_reporting"
+    assert not EvaluationReport.objects.exists()
+
+
+def test_a_redraft_supersedes_an_unanswered_version_but_not_an_answered_one(rep):
+    first = report_draft(by=rep.by(rep.chair), session=rep.session)
+    second = report_draft(by=rep.by(rep.chair), session=rep.session)
+    first.refresh_from_db()
+    assert first.state == ReportState.SUPERSEDED and second.version == 2
+    with pytest.raises(IllegalTransition):
+        sign(rep, rep.members[1], first)
+    sign(rep, rep.members[1], second)
+    with pytest.raises(IllegalTransition) as refused:
+        report_draft(by=rep.by(rep.chair), session=rep.session)
+    assert refused.value.code == "report_answered"
+
+
+def test_a_signature_by_another_key_is_refused_and_nothing_stored(rep):
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    member, other = rep.members[1], rep.members[2]
+    with pytest.raises(DomainError) as refused:
+        sign(rep, member, report, key=rep.keys[other.pk])
+    assert refused.value.code == "bad_signature"
+    with pytest.raises(DomainError) as refused:
+        sign(rep, member, report, key=ec.generate_private_key(ec.SECP256R1()))
+    assert refused.value.code == "bad_signature"
+    assert not ReportSignature.objects.exists()
+
+
+def test_a_malformed_or_wrong_hash_signature_is_refused(rep):
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    member = rep.members[1]
+    for bad in ("", "not-base64!!", "AAAA", report_signing.sign(rep.keys[member.pk], "0" * 64)):
+        with pytest.raises(DomainError) as refused:
+            report_sign(by=rep.by(member), report=report, signature_b64=bad)
+        assert refused.value.code == "bad_signature"
+    assert not ReportSignature.objects.exists()
+
+
+def test_a_non_member_cannot_sign_or_dissent(rep):
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    outsider = rep.world.spare_expert()
+    private = ec.generate_private_key(ec.SECP256R1())
+    expert_key_register(by=actor(outsider.user), public_jwk=keyfile.public_jwk(private.public_key()))
+    with pytest.raises(PermissionDenied):
+        report_sign(by=actor(outsider.user), report=report, signature_b64=report_signing.sign(private, report.statement_sha256))
+    with pytest.raises(PermissionDenied):
+        report_dissent(by=actor(outsider.user), report=report, text="不同意")
+    with pytest.raises(PermissionDenied):
+        report_dissent(by=actor(rep.world.tenderer), report=report, text="不同意")
+    assert not ReportSignature.objects.exists() and not report.dissents.exists()
+
+
+def test_a_member_without_a_key_may_dissent_but_not_sign(eval_world):
+    rep = reporting(eval_world, with_keys=False)
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    with pytest.raises(DomainError) as refused:
+        report_sign(by=rep.by(rep.chair), report=report, signature_b64=report_signing.sign(ec.generate_private_key(ec.SECP256R1()), report.statement_sha256))
+    assert refused.value.code == "no_expert_key"
+    with pytest.raises(DomainError) as refused:
+        report_dissent(by=rep.by(rep.chair), report=report, text="   ")
+    assert refused.value.code == "text_required"
+    report_dissent(by=rep.by(rep.chair), report=report, text="我认为乙公司的技术分偏高。")
+    with pytest.raises(IllegalTransition) as refused:
+        report_dissent(by=rep.by(rep.chair), report=report, text="再说一次")
+    assert refused.value.code == "already_answered"
+
+
+def test_final_only_when_every_member_has_signed_or_dissented(rep):
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    *others, last = rep.members
+    for member in others[:-1]:
+        sign(rep, member, report)
+    report_dissent(by=rep.by(others[-1]), report=report, text="我认为第二名的商务分偏高，不同意排序。")
+    report.refresh_from_db()
+    rep.session.refresh_from_db()
+    assert report.state == ReportState.SIGNING and rep.session.state == SessionState.REPORTING
+    draft_pdf_sha = report.pdf_sha256
+    sign(rep, last, report)
+    report.refresh_from_db()
+    rep.session.refresh_from_db()
+    assert report.state == ReportState.FINAL and report.finalised_at is not None
+    assert rep.session.state == SessionState.FINISHED and rep.session.finished_at is not None
+    assert report.pdf_sha256 != draft_pdf_sha
+    text = pdf_text(report)
+    assert "我认为第二名的商务分偏高" in text and "附录" in text
+    assert RoomEvent.objects.filter(room=rep.session.room, kind="report.final").exists()
+    assert AuditEvent.objects.filter(action="evaluationsession.finish").exists()
+    with pytest.raises(IllegalTransition):
+        report_dissent(by=rep.by(last), report=report, text="晚了")
+
+
+def test_expert_key_registration_rotation_and_refusals(eval_world):
+    expert = eval_world.spare_expert()
+    first, second = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+    key1 = expert_key_register(by=actor(expert.user), public_jwk=keyfile.public_jwk(first.public_key()))
+    key2 = expert_key_register(by=actor(expert.user), public_jwk=keyfile.public_jwk(second.public_key()))
+    key1.refresh_from_db()
+    assert key1.revoked_at is not None and key2.revoked_at is None
+    assert ExpertKey.objects.filter(user=expert.user, revoked_at__isnull=True).count() == 1
+    assert key2.fingerprint == keyfile.fingerprint(second.public_key())
+    with pytest.raises(DomainError) as refused:
+        expert_key_register(by=actor(expert.user), public_jwk=keyfile.public_jwk(first.public_key()))
+    assert refused.value.code == "key_registered"
+    private_jwk = {**keyfile.public_jwk(first.public_key()), "d": "AAAA"}
+    with pytest.raises(DomainError) as refused:
+        expert_key_register(by=actor(expert.user), public_jwk=private_jwk)
+    assert refused.value.code == "private_key"
+    other_curve = ec.generate_private_key(ec.SECP384R1()).public_key().public_numbers()
+    with pytest.raises(DomainError) as refused:
+        expert_key_register(by=actor(expert.user), public_jwk={"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"})
+    assert refused.value.code == "invalid_key" and other_curve
+    with pytest.raises(PermissionDenied):
+        expert_key_register(by=actor(person("bidder")), public_jwk=keyfile.public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
