@@ -7,4 +7,4 @@ class TenderingConfig(AppConfig):
     verbose_name = _("招标")
 
     def ready(self):
-        from tendering import rules  # noqa: F401  (registers the permission rules)
+        from tendering import rules, rules_award  # noqa: F401  (registers the permission rules)

@@ -22,7 +22,7 @@ from opening import services as opening_services
 from opening import tasks as opening_tasks
 from opening.models import BidOpening, OpeningSession, SessionState
 from opening.services import decryption
-from tendering import services
+from tendering import selectors_award, services
 from tendering.models import Invitation, InvitationStatus, Lot, LotState, Objection, TenderState
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,9 @@ def tick(now: datetime | None = None) -> list[dict]:
     - decryption jobs that stalled (a worker died) are queued again;
     - invitations past the reply deadline expire;
     - objections of published tenders whose answer is overdue are reported once (never resolved
-      automatically).
+      automatically);
+    - objections to the candidates whose answer is overdue are reported once (R54), and contracts
+      not registered 30 days after the award notice are flagged once (L46).
 
     Each item is its own step: an unexpected error in one is logged and reported (with "error")
     and the tick goes on with the rest.
@@ -93,4 +95,9 @@ def tick(now: datetime | None = None) -> list[dict]:
     ).select_related("tender")
     for objection in overdue:
         _step(done, "objection.overdue", objection, lambda o=objection: services.objection_report_overdue(by=by, objection=o))
+    for objection in selectors_award.overdue_objections(now).select_related("publicity__lot__tender"):
+        _step(done, "publicity.objection_overdue", objection,
+              lambda o=objection: services.publicity_objection_report_overdue(by=by, objection=o))
+    for contract in selectors_award.overdue_contracts(now).filter(overdue_flagged_at__isnull=True):
+        _step(done, "contract.overdue", contract, lambda c=contract: services.contract_flag_overdue(by=by, contract=c))
     return done

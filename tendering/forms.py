@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationKind, OrganisationStatus
-from tendering.models import BidScope, ClarificationKind, LotState, Procedure, Project
+from tendering.models import AwardMethod, BidScope, ClarificationKind, LotState, Procedure, Project
 from tendering.money import MAX_FEN
 from tendering.periods import EARLIEST_YEAR, LATEST_YEAR, MAX_ACCELERATOR
 
@@ -160,7 +160,15 @@ class TenderForm(forms.Form):
     evaluation_scheme = PrettyJSONField(label=_("评标办法（JSON）"), required=False,
                                         widget=forms.Textarea(attrs={"rows": 16, "class": "code"}))
 
+    state_funded = forms.TypedChoiceField(label=_("国有资金占控股或主导地位"), choices=[("1", _("是")), ("0", _("否"))], required=False,
+                                          coerce=lambda value: value == "1", empty_value=None,
+                                          help_text=_("是：应当确定排名第一的中标候选人为中标人（R55）"))
+    award_method = forms.ChoiceField(label=_("定标方法"), choices=[("", "—"), *AwardMethod.choices], required=False)
+
     def __init__(self, *args, **kwargs):
+        initial = kwargs.get("initial") or {}
+        if isinstance(initial.get("state_funded"), bool):
+            kwargs["initial"] = {**initial, "state_funded": "1" if initial["state_funded"] else "0"}
         super().__init__(*args, **kwargs)
         # No agency field: a tender's agency is the one its project mandates (委托代理).
         if not settings.PLATFORM_SANDBOX:
@@ -180,6 +188,9 @@ class TenderForm(forms.Form):
             data.pop("evaluation_scheme", None)  # the service then keeps (or sets) the default scheme
         if "accelerator" in data:
             data["accelerator"] = data["accelerator"] or 1
+        for name in ("state_funded", "award_method"):  # not given: the service keeps (or sets) its default
+            if data.get(name) in (None, ""):
+                data.pop(name, None)
         return data
 
 

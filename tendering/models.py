@@ -55,6 +55,15 @@ class TenderState(models.TextChoices):
 EDITABLE_TENDER_STATES = (TenderState.DRAFT, TenderState.RETURNED)
 
 
+class AwardMethod(models.TextChoices):
+    """How the tenderer chooses the winner among the candidates, fixed in the tender (定标方法).
+    A state-funded tender awards the first candidate (R55); the others may use 评定分离."""
+
+    FIRST_CANDIDATE = "first_candidate", _("确定排名第一的中标候选人")
+    DIRECT_VOTE = "direct_vote", _("定标委员会直接票决")
+    VOTE_THEN_LOT = "vote_then_lot", _("票决抽签（评定分离）")
+
+
 class Tender(models.Model):
     """招标项目: reviewed and published as a whole; after publication each lot moves on its own."""
 
@@ -72,6 +81,9 @@ class Tender(models.Model):
     invitation_reply_deadline = models.DateTimeField(_("邀请回复截止时间"), null=True, blank=True)
     accelerator = models.PositiveIntegerField(_("沙箱加速倍数"), default=1)
     evaluation_scheme = models.JSONField(_("评标办法"), default=dict, blank=True)
+    # 国有资金占控股或者主导地位: the award then goes to the first candidate (R55).
+    state_funded = models.BooleanField(_("国有资金占控股或主导地位"), default=True)
+    award_method = models.CharField(_("定标方法"), max_length=16, choices=AwardMethod.choices, default=AwardMethod.FIRST_CANDIDATE)
     state = FSMField(_("状态"), default=TenderState.DRAFT, choices=TenderState.choices)
     submitted_at = models.DateTimeField(_("提交审核时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -141,6 +153,7 @@ class LotState(models.TextChoices):
 class SuspensionKind(models.TextChoices):
     OBJECTION = "objection", _("异议处理")
     MANUAL = "manual", _("招标人暂停")
+    PUBLICITY_OBJECTION = "publicity", _("公示异议处理")
 
 
 SUSPENDABLE_LOT_STATES = [LotState.PUBLISHED, LotState.CLOSED, LotState.OPENING, LotState.EVALUATING, LotState.PUBLICIZING]
@@ -393,3 +406,8 @@ class CodeSequence(models.Model):
 
     prefix = models.CharField(max_length=40, unique=True)
     last = models.PositiveIntegerField(default=0)
+
+
+from tendering.models_award import (  # noqa: E402,F401  (publicity and award: one module, one app)
+    AwardDecision, CandidatePublicity, ContractRegistration, Notice, NoticeKind, NoticeState, PublicityObjection,
+)

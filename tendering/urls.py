@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tendering.views import bidder, public, review, workspace, workspace_actions
+from tendering.views import award, bidder, public, review, workspace, workspace_actions
 
 app_name = "tendering"
 urlpatterns = [
@@ -36,4 +36,18 @@ urlpatterns = [
     path("review/<int:pk>/", review.review, name="review"),
     path("review/<int:pk>/approve/", review.approve, name="approve"),
     path("review/<int:pk>/return/", review.return_for_changes, name="return"),
+    # Publicity and award (公示、定标、通知书、合同)
+    path("workspace/lots/<int:pk>/award/", award.award, name="award"),
+    path("workspace/lots/<int:pk>/award/publicity/", award.publicity_draft, name="award_publicity_draft"),
+    path("workspace/lots/<int:pk>/award/decide/", award.decide, name="award_decide"),
+    path("workspace/lots/<int:pk>/award/result/", award.result_draft, name="award_result_draft"),
+    path("workspace/lots/<int:pk>/award/contract/", award.contract_register, name="award_contract"),
+    path("workspace/notices/<int:pk>/revise/", award.notice_revise, name="notice_revise"),
+    path("workspace/publicity-objections/<int:pk>/answer/", award.objection_answer, name="publicity_objection_answer"),
+    path("review/notices/", award.notice_queue, name="notice_queue"),
+    path("review/notices/<int:pk>/approve/", award.notice_approve, name="notice_approve"),
+    path("review/notices/<int:pk>/return/", award.notice_return, name="notice_return"),
+    path("notices/<int:pk>/", award.notice, name="notice"),
+    path("notices/<int:pk>/pdf/", award.notice_pdf, name="notice_pdf"),
+    path("lots/<int:pk>/publicity-objections/", award.objection_raise, name="publicity_objection_raise"),
 ]

@@ -9,6 +9,19 @@ service up on this package at call time, so a test may replace one here; a helpe
 services call directly must be patched in the module that uses it.
 """
 
+from tendering.services.award import (
+    award_decide,
+    contract_flag_overdue,
+    contract_register,
+    notice_approve,
+    notice_return,
+    notice_revise,
+    publicity_draft,
+    publicity_objection_answer,
+    publicity_objection_raise,
+    publicity_objection_report_overdue,
+    result_draft,
+)
 from tendering.services.lots import lot_close, lot_fail, lot_resume, lot_suspend
 from tendering.services.objections import objection_answer, objection_raise, objection_report_overdue
 from tendering.services.participation import (
@@ -38,6 +51,17 @@ from tendering.services.tenders import (
 )
 
 __all__ = [
+    "award_decide",
+    "contract_flag_overdue",
+    "contract_register",
+    "notice_approve",
+    "notice_return",
+    "notice_revise",
+    "publicity_draft",
+    "publicity_objection_answer",
+    "publicity_objection_raise",
+    "publicity_objection_report_overdue",
+    "result_draft",
     "FINAL_LOT_STATES",
     "LOT_FIELDS",
     "MIN_INVITEES",

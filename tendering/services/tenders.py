@@ -19,8 +19,9 @@ from audit import platform_key
 from audit.actor import Actor
 from audit.services import fsm_transition, record_event
 from config.errors import DomainError, IllegalTransition, NotAllowed
-from tendering import periods, scheme
+from tendering import award_method as award_methods, periods, scheme
 from tendering.models import (
+    AwardMethod,
     CANCELLABLE_LOT_STATES,
     BidScope,
     Clarification,
@@ -38,7 +39,7 @@ from tendering.services._common import _editable, _json, _lock_lot, _lock_tender
 
 TENDER_FIELDS = (
     "title", "procedure", "agency", "announcement", "bid_scope", "bidder_requirements", "bid_deadline",
-    "documents_offer_end", "invitation_reply_deadline", "accelerator", "evaluation_scheme",
+    "documents_offer_end", "invitation_reply_deadline", "accelerator", "evaluation_scheme", "state_funded", "award_method",
 )
 LOT_FIELDS = ("name", "description", "maximum_price_fen")
 
@@ -49,6 +50,14 @@ def _check_accelerator(accelerator) -> int:
     if accelerator > 1 and not settings.PLATFORM_SANDBOX:
         raise DomainError(_("本平台不是沙箱环境，不能使用加速倍数；正式项目的法定期限不可缩短。"), code="sandbox_only")
     return accelerator
+
+
+def _check_award_setting(state_funded: bool, method: str) -> None:
+    """R55: the award method is fixed in the tender; a state-funded tender awards the first candidate."""
+    try:
+        award_methods.check_method(method, state_funded=state_funded)
+    except award_methods.AwardMethodError as exc:
+        raise DomainError(_(exc.template) % exc.params if exc.params else _(exc.template), code="award_method") from None
 
 
 def _check_lot_data(data: dict) -> dict:
@@ -84,6 +93,8 @@ def _check_tender_fields(fields: dict) -> dict:
         raise DomainError(_("评标办法格式错误。"))
     for name in ("bid_deadline", "documents_offer_end", "invitation_reply_deadline"):
         _require_aware(cleaned.get(name), Tender._meta.get_field(name).verbose_name)
+    if "state_funded" in cleaned and not isinstance(cleaned["state_funded"], bool):
+        raise DomainError(_("“国有资金占控股或主导地位”必须是是或否。"))
     return cleaned
 
 
@@ -114,7 +125,7 @@ def tender_create(
     announcement: str = "", bid_scope: str = BidScope.SINGLE_LOT, bidder_requirements: str = "",
     bid_deadline: datetime | None = None, documents_offer_end: datetime | None = None,
     invitation_reply_deadline: datetime | None = None, accelerator: int = 1, evaluation_scheme: dict | None = None,
-    lots: list[dict],
+    state_funded: bool = True, award_method: str = AwardMethod.FIRST_CANDIDATE, lots: list[dict],
 ) -> Tender:
     """A draft tender with its lots numbered 1..n and a code "<region>-<year>-<seq>", by the
     project's tenderer or the agency it mandated; the tender's agency is the project's."""
@@ -127,7 +138,9 @@ def tender_create(
         "bid_scope": bid_scope, "bidder_requirements": (bidder_requirements or "").strip(), "bid_deadline": bid_deadline,
         "documents_offer_end": documents_offer_end, "invitation_reply_deadline": invitation_reply_deadline,
         "accelerator": accelerator, "evaluation_scheme": scheme.default_scheme() if evaluation_scheme is None else evaluation_scheme,
+        "state_funded": state_funded, "award_method": award_method,
     })
+    _check_award_setting(fields["state_funded"], fields["award_method"])
     lot_data = [_check_lot_data({key: value for key, value in lot.items()}) for lot in lots]
     if not lot_data:
         raise DomainError(_("招标项目至少需要一个标段。"))
@@ -155,6 +168,7 @@ def tender_update(*, by: Actor, tender: Tender, **fields) -> Tender:
     cleaned = _check_tender_fields(fields)
     if "agency" in cleaned:
         cleaned["agency"] = _tender_agency(tender.project, cleaned["agency"])
+    _check_award_setting(cleaned.get("state_funded", tender.state_funded), cleaned.get("award_method", tender.award_method))
     changed = {key: value for key, value in cleaned.items() if getattr(tender, key) != value}
     for key, value in changed.items():
         setattr(tender, key, value)
