@@ -152,7 +152,7 @@ def spread_chart(statement: dict, font: str) -> Drawing:
     def x(value: Decimal) -> float:
         return x0 + float(value / top) * (x1 - x0)
 
-    for tick in range(0, 6):
+    for tick in range(6):
         value = top * tick / 5
         drawing.add(Line(x(value), axis_h, x(value), height - 2 * mm, strokeColor=colors.lightgrey, strokeWidth=0.3))
         drawing.add(String(x(value), axis_h - 4 * mm, f"{value:.0f}", fontName=font, fontSize=7, textAnchor="middle"))

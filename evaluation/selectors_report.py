@@ -6,8 +6,18 @@ from __future__ import annotations
 from django.conf import settings
 
 from evaluation.models import (
-    BidResult, EvaluationClarification, EvaluationReport, EvaluationSession, ExpertKey, MemberKind, MemberStatus, PanelMember,
-    QualificationVerdict, ReportState, Score, StageReopening,
+    BidResult,
+    EvaluationClarification,
+    EvaluationReport,
+    EvaluationSession,
+    ExpertKey,
+    MemberKind,
+    MemberStatus,
+    PanelMember,
+    QualificationVerdict,
+    ReportState,
+    Score,
+    StageReopening,
 )
 from evaluation.report_pdf import Answer
 from opening.models import BidOpening, DecryptionStatus

@@ -28,12 +28,25 @@ from bidding import keyfile
 from config.errors import DomainError, IllegalTransition
 from evaluation import report_signing
 from evaluation.models import (
-    EvaluationReport, EvaluationSession, ExpertKey, ReportDissent, ReportSignature, ReportState, SessionState,
+    EvaluationReport,
+    EvaluationSession,
+    ExpertKey,
+    ReportDissent,
+    ReportSignature,
+    ReportState,
+    SessionState,
 )
 from evaluation.report_pdf import render_pdf
 from evaluation.report_statement import ReportDataError, build_statement, statement_hash
 from evaluation.rules import serving_member
-from evaluation.selectors_report import active_key, answers_of, current_report, member_name, serving_members, statement_inputs
+from evaluation.selectors_report import (
+    active_key,
+    answers_of,
+    current_report,
+    member_name,
+    serving_members,
+    statement_inputs,
+)
 from opening.rooms import append_event
 
 MAX_DISSENT = 4000

@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from bidding import keyfile
 from evaluation.models import (
-    BidResult, EvaluationSession, MemberStatus, QualificationVerdict, Score, SessionState, Stage, StageKind, StageReopening,
+    BidResult,
+    EvaluationSession,
+    MemberStatus,
+    QualificationVerdict,
+    Score,
+    SessionState,
+    Stage,
+    StageKind,
+    StageReopening,
     StageStatus,
 )
 from evaluation.services.report import expert_key_register

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from bidding import keyfile
 from evaluation import report_signing
 from evaluation.report_statement import ReportDataError, build_statement, statement_hash, statement_text
-from bidding import keyfile
 
 CRITERIA = [
     {"code": "Q1", "name": "营业执照", "category": "qualification"},
@@ -44,7 +44,7 @@ def data(**overrides):
         scores=scores,
         results=[{"bid": 11, "technical": Decimal("22.00"), "commercial": Decimal("15.50"), "price_score": Decimal("49.5"),
                   "total": Decimal("87.00"), "rank": 1, "candidate_rank": 1, "qualified": True},
-                 {"bid": 12, "technical": Decimal("23"), "commercial": Decimal("15.5"), "price_score": Decimal("48"),
+                 {"bid": 12, "technical": Decimal(23), "commercial": Decimal("15.5"), "price_score": Decimal(48),
                   "total": Decimal("86.5"), "rank": 2, "candidate_rank": 2, "qualified": True}],
         benchmark={"method": "average_minus_k", "value_fen": 88_000_000, "k": Decimal("0.97")},
         reopenings=[{"stage": "scoring", "reason": "专家3 误填", "by": 1, "at": datetime(2026, 3, 1, 2, tzinfo=UTC), "snapshot": {}}],
@@ -69,14 +69,14 @@ def test_same_facts_in_any_order_give_the_same_statement_and_hash():
 
 def test_any_changed_score_changes_the_hash():
     changed = data()
-    changed["scores"][3]["value"] = Decimal("21")
+    changed["scores"][3]["value"] = Decimal(21)
     assert statement_hash(build_statement(**data())) != statement_hash(build_statement(**changed))
 
 
 def test_the_statement_holds_what_the_report_must_show():
     statement = build_statement(**data())
     assert [m["name"] for m in statement["panel"] if m["serving"]] == ["专家1", "专家2", "专家3", "专家4", "专家5"]
-    assert [m for m in statement["panel"] if m["chair"]][0]["seat"] == 1
+    assert next(m for m in statement["panel"] if m["chair"])["seat"] == 1
     assert any(m["status"] == "recused" for m in statement["panel"])
     assert all(s["member"] != 9 for s in statement["scores"])  # void scores are left out
     assert len(statement["scores"]) == 20 and statement["scores"][0]["value"] in ("21.00", "15.50", "22.00")

@@ -41,7 +41,7 @@ def verify(lot_id):
 
 
 def test_a_final_report_verifies(final):
-    rep, report = final
+    rep, _report = final
     code, out, _ = verify(rep.session.lot_id)
     assert code == 0, out
     assert f"VERIFIED the evaluation report of lot {rep.session.lot_id}" in out
