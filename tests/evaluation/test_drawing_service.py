@@ -15,7 +15,15 @@ from audit.models import AuditEvent
 from config.errors import DomainError
 from evaluation import drawing as algorithm
 from evaluation import selectors_pool
-from evaluation.models import Drawing, DrawingState, EvaluationSession, ExpertConflict, ExpertUnavailability, MemberStatus, PanelMember
+from evaluation.models import (
+    Drawing,
+    DrawingState,
+    EvaluationSession,
+    ExpertConflict,
+    ExpertUnavailability,
+    MemberStatus,
+    PanelMember,
+)
 from evaluation.services import drawing as service
 from tests import factories
 from tests.evaluation.world import make_expert
