@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
 from accounts.notifications import notify
@@ -55,10 +56,10 @@ ACTIVE_DRAWING_STATES = (DrawingState.COMMITTED, DrawingState.DRAWN, DrawingStat
 SERVING = (MemberStatus.DRAWN, MemberStatus.CONFIRMED)
 # Why an expert of the requested specialties is not eligible (stored in Drawing.excluded).
 EXCLUSION_LABELS = {
-    "employer": "任职于投标人、招标人或招标代理",
-    "conflict": "申报与投标人、招标人或招标代理存在利害关系",
-    "unavailable": "评标时段内不能参加（请假或已在其他评标）",
-    "no_account": "尚无登录账号，无法进入评标室",
+    "employer": gettext_noop("任职于投标人、招标人或招标代理"),
+    "conflict": gettext_noop("申报与投标人、招标人或招标代理存在利害关系"),
+    "unavailable": gettext_noop("评标时段内不能参加（请假或已在其他评标）"),
+    "no_account": gettext_noop("尚无登录账号，无法进入评标室"),
 }
 
 
