@@ -55,6 +55,9 @@ def statement_inputs(session: EvaluationSession) -> dict:
     scheme = tender.evaluation_scheme or {}
     members = list(session.drawing.members.select_related("expert", "user").order_by("seat", "round"))
     seat_of = {m.pk: m.seat for m in members}
+    # Verdicts and scores are attributed to serving seats only: a declined or recused member's
+    # rows must have been voided (a non-void one makes the statement refuse: seat None).
+    serving_seat = {m.pk: m.seat for m in members if m.serving}
     chair_seat = seat_of.get(session.chair_id)
     openings = {o.bid_id: o for o in BidOpening.objects.filter(session__lot=lot, status=DecryptionStatus.OPENED).select_related("bid__bidder")}
     results = list(BidResult.objects.filter(session=session).select_related("bid__bidder"))
@@ -81,9 +84,9 @@ def statement_inputs(session: EvaluationSession) -> dict:
         ],
         "chair_seat": chair_seat,
         "bids": list(bids.values()),
-        "verdicts": [{"bid": v.bid_id, "criterion": v.criterion, "member": seat_of[v.member_id], "passed": v.passed,
+        "verdicts": [{"bid": v.bid_id, "criterion": v.criterion, "member": serving_seat.get(v.member_id), "passed": v.passed,
                       "reason": v.reason, "void": v.void} for v in QualificationVerdict.objects.filter(session=session)],
-        "scores": [{"bid": s.bid_id, "criterion": s.criterion, "member": seat_of[s.member_id], "value": s.value,
+        "scores": [{"bid": s.bid_id, "criterion": s.criterion, "member": serving_seat.get(s.member_id), "value": s.value,
                     "reason": s.reason, "void": s.void} for s in Score.objects.filter(session=session)],
         "results": [{"bid": r.bid_id, "price_fen": r.price_fen, "qualified": r.qualified,
                      "qualification_reasons": r.qualification_reasons, "technical": r.technical, "commercial": r.commercial,
@@ -117,3 +120,35 @@ def answers_of(report: EvaluationReport) -> list[Answer]:
         else:
             answers.append(Answer(seat=member.seat, name=member_name(member), response=""))
     return answers
+
+
+def snapshot_part(session: EvaluationSession, user) -> dict:
+    """The report's part of the evaluation room's snapshot: the version in force, its state and
+    hash, the page and PDF, each serving member's answer, and what the viewer may do."""
+    from django.urls import reverse
+
+    from accounts.permissions import can
+    from evaluation.models import SessionState
+    from evaluation.rules import serving_member
+
+    report = current_report(session)
+    member = serving_member(user, session)
+    part = {
+        "version": None, "state": "none", "sha256": "", "pdf_sha256": "", "answers": [],
+        "page_url": reverse("evaluation:report", args=[session.lot_id]), "pdf_url": "",
+        "viewer": {"must_answer": False, "answered": ""},
+        "can_draft": can(user, "evaluation.report_draft", session) and session.state == SessionState.REPORTING,
+    }
+    if report is None:
+        return part
+    answers = answers_of(report)
+    own = next((a for a in answers if member is not None and a.seat == member.seat), None)
+    part.update({
+        "version": report.version, "state": report.state, "sha256": report.statement_sha256, "pdf_sha256": report.pdf_sha256,
+        "pdf_url": reverse("evaluation:report_pdf", args=[session.lot_id]),
+        "answers": [{"seat": a.seat, "response": a.response, "at": a.at.isoformat() if a.at else None} for a in answers],
+        "viewer": {"must_answer": report.state == ReportState.SIGNING and own is not None and not own.response,
+                   "answered": own.response if own else ""},
+        "can_draft": part["can_draft"] and report.state == ReportState.SIGNING and not any(a.response for a in answers),
+    })
+    return part

@@ -11,8 +11,19 @@ from audit.models import AuditEvent
 from bidding import keyfile
 from config.errors import DomainError, IllegalTransition
 from evaluation import report_signing
-from evaluation.models import EvaluationReport, ExpertKey, ReportSignature, ReportState, SessionState
+from evaluation.models import (
+    EvaluationReport,
+    ExpertKey,
+    MemberStatus,
+    PanelMember,
+    QualificationVerdict,
+    ReportSignature,
+    ReportState,
+    Score,
+    SessionState,
+)
 from evaluation.report_statement import statement_hash
+from evaluation.selectors_report import snapshot_part
 from evaluation.services.report import expert_key_register, report_dissent, report_draft, report_sign
 from opening.models import RoomEvent
 from tests.evaluation.report_world import reporting
@@ -180,3 +191,34 @@ def test_expert_key_registration_rotation_and_refusals(eval_world):
     assert refused.value.code == "invalid_key" and other_curve
     with pytest.raises(PermissionDenied):
         expert_key_register(by=actor(person("bidder")), public_jwk=keyfile.public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+
+
+def test_a_recused_members_voided_scores_stay_out_and_unvoided_ones_stop_the_draft(eval_world):
+    rep = reporting(eval_world, with_keys=False)
+    leaving = rep.members[3]
+    PanelMember.objects.filter(pk=leaving.pk).update(status=MemberStatus.RECUSED, status_reason="与投标人有利害关系")
+    replacement = PanelMember.objects.create(drawing=leaving.drawing, kind=leaving.kind, expert=eval_world.spare_expert(),
+                                             specialty="A08", seat=leaving.seat, round=1, status=MemberStatus.CONFIRMED)
+    replacement.user = replacement.expert.user
+    replacement.save(update_fields=["user"])
+    with pytest.raises(DomainError) as refused:
+        report_draft(by=rep.by(rep.chair), session=rep.session)
+    assert refused.value.code == "report_data"
+    Score.objects.filter(member=leaving).update(void=True)
+    QualificationVerdict.objects.filter(member=leaving).update(void=True)
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    panel = report.statement["panel"]
+    assert [m["status"] for m in panel if m["seat"] == leaving.seat] == ["recused", "confirmed"]
+    assert not [s for s in report.statement["scores"] if s["member"] == leaving.seat]
+
+
+def test_the_rooms_snapshot_part_tells_each_member_what_to_do(rep):
+    assert snapshot_part(rep.session, rep.chair.user)["can_draft"] is True
+    assert snapshot_part(rep.session, rep.members[1].user)["can_draft"] is False
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    part = snapshot_part(rep.session, rep.members[1].user)
+    assert part["sha256"] == report.statement_sha256 and part["viewer"] == {"must_answer": True, "answered": ""}
+    sign(rep, rep.members[1], report)
+    part = snapshot_part(rep.session, rep.members[1].user)
+    assert part["viewer"] == {"must_answer": False, "answered": "signed"} and part["can_draft"] is False
+    assert [a["response"] for a in part["answers"]].count("signed") == 1
