@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from accounts.permissions import can
-from tendering import selectors
+from tendering import selectors, selectors_award
 from tendering.forms import AnnouncementFilterForm, ObjectionForm, QuestionForm
-from tendering.models import ClarificationAck, Invitation, InvitationStatus, TenderState
+from tendering.models import ClarificationAck, Invitation, InvitationStatus, LotState, TenderState
 from tendering.views._common import tender_for, with_yuan
 
 PAGE_SIZE = 20
+AWARD_LOT_STATES = (LotState.EVALUATING, LotState.PUBLICIZING, LotState.AWARDED, LotState.CONTRACTED)
 
 
 def announcements(request):
@@ -57,6 +58,10 @@ def detail(request, pk: int):
         "can_view_registrations": can(user, "tendering.view_registrations", tender),
         "can_cancel": tender.state != TenderState.CANCELLED and can(user, "tendering.cancel_tender", tender),
         "is_bidder": can(user, "tendering.take_part", tender),
+        # Publicity and award: issued announcements for everyone, a bidder's own notices, all for insiders.
+        "award_notices": selectors_award.notices_visible_to(user, tender),
+        "award_lots": [lot for lot in tender.lots.all() if lot.state in AWARD_LOT_STATES or lot.suspended_from in AWARD_LOT_STATES]
+        if can(user, "tendering.view_award", tender) else [],
     }
     if user.is_authenticated:
         # L22/E21: the selectors show a bidder only its own rows, insiders every row once the
