@@ -15,13 +15,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can, has_role, require
 from audit.actor import Actor
 from bidding.models import Bid
+from bidding.selectors import active_keys
 from config.errors import DomainError
-from evaluation import clarification_statement as cs
 from evaluation.forms_clarification import AskForm, RejectForm
 from evaluation.models import (
     BidResult,
@@ -83,21 +84,23 @@ def bidder_detail(request, pk: int):
             messages.success(request, _("答复已签名提交，评标委员会已收到。"))
             return redirect("evaluation:clarification_detail", pk=clarification.pk)
         clarification.refresh_from_db()
-    can_answer = (clarification.status == ClarificationStatus.OPEN and can(request.user, "evaluation.clarification_answer", clarification))
-    from bidding.selectors import active_keys
-
+    can_answer = (clarification.status == ClarificationStatus.OPEN and clarification.deadline >= timezone.now()
+                  and can(request.user, "evaluation.clarification_answer", clarification))
     key = active_keys(clarification.bid.bidder).get("signing")
     return render(request, "evaluation/clarification_detail.html", {
         "clarification": clarification,
-        "attachments": clarification.attachments.order_by("filename"),
         "can_answer": can_answer,
-        "question_sha256": cs.sha256_text(clarification.question),
         "signing_fingerprint": key.fingerprint if key else "",
-        "statement_url": reverse("api-evaluation-clarification-statement", args=[clarification.pk]),
         "max_attachments": services.MAX_ATTACHMENTS,
         "max_attachment_bytes": services.max_attachment_bytes(),
-        "sign_messages": sign_messages(),
         "answer_text": request.POST.get("answer", "") if request.method == "POST" else "",
+        "sign_page": {
+            "statement_url": reverse("api-evaluation-clarification-statement", args=[clarification.pk]),
+            "fingerprint": key.fingerprint if key else "",
+            "max_attachments": services.MAX_ATTACHMENTS,
+            "max_attachment_bytes": services.max_attachment_bytes(),
+            "messages": sign_messages(),
+        },
     })
 
 
