@@ -53,6 +53,8 @@ def lot_resume(*, by: Actor, lot: Lot) -> Lot:
     tender = _lock_tender(lot.tender)
     if tender.objections.filter(answered_at__isnull=True).exists():
         raise IllegalTransition(_("尚有未答复的异议，不能恢复招标活动；答复全部异议后自动恢复。"))
+    if _lock_lot(lot).suspension_kind == SuspensionKind.PUBLICITY_OBJECTION:  # R54: only the last answer resumes it
+        raise IllegalTransition(_("尚有未答复的公示异议，不能恢复招标活动；答复全部异议后自动恢复。"))
     return _resume(by, lot)
 
 

@@ -22,6 +22,8 @@ def as_user(client, user):
 
 def test_owner_drafts_and_the_centre_approves_through_the_pages(client, world):
     lot = world.lot
+    manage = as_user(client, world.host).get(reverse("tendering:manage", args=[world.tender.pk])).content.decode()
+    assert reverse("tendering:award", args=[lot.pk]) in manage
     page = as_user(client, world.host).get(reverse("tendering:award", args=[lot.pk]))
     assert page.status_code == 200 and "起草中标候选人公示" in page.content.decode()
     response = client.post(reverse("tendering:award_publicity_draft", args=[lot.pk]), {"days": "3", "body": "公示说明"}, follow=True)

@@ -132,6 +132,8 @@ def test_an_objection_suspends_the_lot_and_its_answer_resumes_it(world, clock):
     second = services.publicity_objection_raise(by=actor(person("bidder")), lot=world.lot, text="异议二")
     with pytest.raises(PermissionDenied):
         services.publicity_objection_answer(by=actor(world.candidate(1).user), objection=objection, answer="驳回")
+    with pytest.raises(IllegalTransition, match="公示异议"):
+        services.lot_resume(by=actor(world.host), lot=world.lot)  # only the last answer resumes it
     services.publicity_objection_answer(by=actor(world.host), objection=objection, answer="经核查，业绩属实。")
     assert world.lot.state == LotState.SUSPENDED  # the second is still open
     with pytest.raises(IllegalTransition):
