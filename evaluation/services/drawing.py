@@ -245,6 +245,9 @@ def drawing_run(*, by: Actor, drawing: Drawing) -> Drawing:
     drawing = Drawing.objects.select_for_update().select_related("lot__tender").get(pk=drawing.pk)
     if drawing.state != DrawingState.COMMITTED:
         raise IllegalTransition(_("该抽取已进行过。"))
+    if drawing.lot.state not in DRAWABLE_LOT_STATES:
+        raise IllegalTransition(_("标段处于“%(state)s”状态，不能抽取评标专家（截标后、评标结束前方可抽取）。") % {
+            "state": drawing.lot.get_state_display()})
     if timezone.now() >= drawing.session_ends_at:
         raise DomainError(_("评标时段已过，不能再抽取。"), code="session_over")
     request = stored_request(drawing)

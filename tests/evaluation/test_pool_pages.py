@@ -219,3 +219,30 @@ def test_my_seats_confirm_decline_and_room_link(eval_world):
     assert "拒绝参加" in body and f"/evaluation/lots/{world.lot.pk}/room/" not in body
     substitute = client_for(second.replaced_by.user).get(reverse("evaluation:my_seats")).content.decode()
     assert "专家2" in substitute
+
+
+def test_centre_pages_render(eval_world):
+    world = eval_world
+    client = client_for(world.centre)
+    expert = make_expert(with_user=False)
+    for url in (reverse("evaluation:expert_new"), reverse("evaluation:pool_import"), reverse("evaluation:drawings"),
+                reverse("evaluation:drawing_new", args=[world.lot.pk]), reverse("evaluation:expert_detail", args=[expert.pk]),
+                reverse("evaluation:my_seats")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    body = client.get(reverse("evaluation:expert_detail", args=[expert.pk])).content.decode()
+    assert reverse("evaluation:expert_account", args=[expert.pk]) in body  # no account yet: offer one
+    response = client.post(reverse("evaluation:expert_account", args=[expert.pk]), {"account": "new", "username": "later-expert"})
+    assert response.status_code == 200 and "one-time-password" in response.content.decode()
+    expert.refresh_from_db()
+    assert expert.user.username == "later-expert"
+
+
+def test_lot_not_drawable_is_refused_with_the_reason(eval_world):
+    world = eval_world
+    world.pool(6)
+    world.lot.state = "publicizing"
+    world.lot.save()
+    response = request_by_form(world, client_for(world.centre))
+    assert response.status_code == 200 and "不能抽取评标专家" in response.content.decode()
+    assert not Drawing.objects.exists()
