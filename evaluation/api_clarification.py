@@ -31,13 +31,13 @@ REFUSED = {
 }
 
 
-class AttachmentSerializer(serializers.Serializer):
+class ClarificationAttachmentMetaSerializer(serializers.Serializer):
     name = serializers.CharField()
     size = serializers.IntegerField(min_value=0)
     sha256 = serializers.CharField()
 
 
-class ClarificationSerializer(serializers.Serializer):
+class EvaluationClarificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     tender = serializers.CharField()
     lot = serializers.IntegerField()
@@ -55,21 +55,21 @@ class ClarificationSerializer(serializers.Serializer):
     answer_sha256 = serializers.CharField()
     answer_signature = serializers.CharField()
     signing_key_fingerprint = serializers.CharField()
-    attachments = AttachmentSerializer(many=True)
+    attachments = ClarificationAttachmentMetaSerializer(many=True)
 
 
-class StatementRequestSerializer(serializers.Serializer):
+class ClarificationStatementRequestSerializer(serializers.Serializer):
     answer = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    attachments = AttachmentSerializer(many=True, required=False)
+    attachments = ClarificationAttachmentMetaSerializer(many=True, required=False)
 
 
-class StatementSerializer(serializers.Serializer):
+class ClarificationStatementSerializer(serializers.Serializer):
     statement = serializers.JSONField()
     statement_text = serializers.CharField()
     sha256 = serializers.CharField()
 
 
-class AnswerRequestSerializer(serializers.Serializer):
+class ClarificationAnswerRequestSerializer(serializers.Serializer):
     answer = serializers.CharField(trim_whitespace=False)
     signature = serializers.CharField(help_text="base64 (raw r||s or DER) or 128 hex digits")
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
@@ -97,22 +97,22 @@ class ClarificationListView(APIView):
 
     @extend_schema(tags=[TAG], operation_id="evaluation_clarifications_list",
                    summary="The clarifications the panel put to the caller's organisation (a bidder), newest first",
-                   responses={200: ClarificationSerializer(many=True), 401: REFUSED[401]})
+                   responses={200: EvaluationClarificationSerializer(many=True), 401: REFUSED[401]})
     def get(self, request):
         if not has_role(request.user, "bidder") or request.user.organisation_id is None:
             return Response([])
         rows = (EvaluationClarification.objects.filter(bid__bidder_id=request.user.organisation_id)
                 .select_related("session__lot__tender").prefetch_related("attachments").order_by("-asked_at"))
-        return Response(ClarificationSerializer([as_dict(c) for c in rows], many=True).data)
+        return Response(EvaluationClarificationSerializer([as_dict(c) for c in rows], many=True).data)
 
 
 class ClarificationDetailView(APIView):
     permission_classes = (IsAuthenticated,)
 
     @extend_schema(tags=[TAG], operation_id="evaluation_clarifications_retrieve", summary="One clarification put to the caller's organisation",
-                   responses={200: ClarificationSerializer, 401: REFUSED[401], 404: REFUSED[404]})
+                   responses={200: EvaluationClarificationSerializer, 401: REFUSED[401], 404: REFUSED[404]})
     def get(self, request, pk: int):
-        return Response(ClarificationSerializer(as_dict(_own(request, pk))).data)
+        return Response(EvaluationClarificationSerializer(as_dict(_own(request, pk))).data)
 
 
 class ClarificationStatementView(APIView):
@@ -124,10 +124,10 @@ class ClarificationStatementView(APIView):
 
     @extend_schema(tags=[TAG], operation_id="evaluation_clarifications_statement",
                    summary="The answer statement to sign for an answer text and attachment hashes (stores nothing)",
-                   request=StatementRequestSerializer, responses={200: StatementSerializer, **REFUSED})
+                   request=ClarificationStatementRequestSerializer, responses={200: ClarificationStatementSerializer, **REFUSED})
     def post(self, request, pk: int):
         clarification = _own(request, pk)
-        payload = StatementRequestSerializer(data=request.data)
+        payload = ClarificationStatementRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         statement = services.answer_statement(clarification=clarification, answer=payload.validated_data["answer"],
                                               attachments=[dict(a) for a in payload.validated_data.get("attachments", [])])
@@ -143,11 +143,11 @@ class ClarificationAnswerView(APIView):
 
     @extend_schema(tags=[TAG], operation_id="evaluation_clarifications_answer",
                    summary="Answer a clarification with attachments, signed with the bidder's signing key",
-                   request={"multipart/form-data": AnswerRequestSerializer}, responses={200: ClarificationSerializer, **REFUSED})
+                   request={"multipart/form-data": ClarificationAnswerRequestSerializer}, responses={200: EvaluationClarificationSerializer, **REFUSED})
     def post(self, request, pk: int):
         clarification = _own(request, pk)
         answered = services.clarification_answer(
             by=Actor.from_request(request), clarification=clarification, answer=request.data.get("answer", ""),
             attachments=request.FILES.getlist("attachments"), signature_b64=request.data.get("signature", ""),
         )
-        return Response(ClarificationSerializer(as_dict(answered)).data)
+        return Response(EvaluationClarificationSerializer(as_dict(answered)).data)
