@@ -142,33 +142,49 @@ def spread_chart(statement: dict, font: str) -> Drawing:
     subjective_max = sum(Decimal(c["max_score"]) for c in statement["scheme"]["criteria"]
                          if c["category"] in ("technical", "commercial") and c["max_score"])
     values = [Decimal(e["total"]) for a in rows for e in a["expert_totals"]]
-    top = max([subjective_max, *values]) if values else subjective_max or Decimal(100)
-    top = top or Decimal(100)
-    label_w, row_h, axis_h = 42 * mm, 9 * mm, 10 * mm
+    for r in results.values():
+        if r["technical"] is not None and r["commercial"] is not None:
+            values.append(Decimal(r["technical"]) + Decimal(r["commercial"]))
+    # The axis spans the data (in steps of 5 points, within 0..the subjective full marks), so the
+    # spread between experts is visible rather than squeezed into a corner of 0..100.
+    full = subjective_max or Decimal(100)
+    low = max(Decimal(0), ((min(values) - 1) // 5) * 5) if values else Decimal(0)
+    high = min(max(full, max(values)), ((max(values) + 1) // 5 + 1) * 5) if values else full
+    if high - low < 10:
+        high = min(max(full, high), low + 10)
+        low = max(Decimal(0), high - 10)
+    label_w, row_h, axis_h = 42 * mm, 10 * mm, 10 * mm
     height = len(rows) * row_h + axis_h + 6 * mm
     drawing = Drawing(CONTENT, height)
     x0, x1 = label_w, CONTENT - 8 * mm
 
     def x(value: Decimal) -> float:
-        return x0 + float(value / top) * (x1 - x0)
+        return x0 + float((value - low) / (high - low)) * (x1 - x0)
 
-    for tick in range(6):
-        value = top * tick / 5
-        drawing.add(Line(x(value), axis_h, x(value), height - 2 * mm, strokeColor=colors.lightgrey, strokeWidth=0.3))
-        drawing.add(String(x(value), axis_h - 4 * mm, f"{value:.0f}", fontName=font, fontSize=7, textAnchor="middle"))
+    step = max(Decimal(1), ((high - low) / 10).to_integral_value())
+    tick = low
+    while tick <= high:
+        drawing.add(Line(x(tick), axis_h, x(tick), height - 2 * mm, strokeColor=colors.lightgrey, strokeWidth=0.3))
+        drawing.add(String(x(tick), axis_h - 4 * mm, f"{tick:.0f}", fontName=font, fontSize=7, textAnchor="middle"))
+        tick += step
     drawing.add(Line(x0, axis_h, x1, axis_h, strokeColor=colors.black, strokeWidth=0.5))
     for index, row in enumerate(rows):
         y = height - 4 * mm - (index + 1) * row_h + row_h / 2
         label = names.get(row["bid"], str(row["bid"]))
         drawing.add(String(0, y - 2.5, label[:14], fontName=font, fontSize=7.5))
-        totals = [Decimal(e["total"]) for e in row["expert_totals"]]
-        drawing.add(Line(x(min(totals)), y, x(max(totals)), y, strokeColor=colors.grey, strokeWidth=1))
+        totals = [(Decimal(e["total"]), e["member"]) for e in row["expert_totals"]]
+        drawing.add(Line(x(min(t for t, _m in totals)), y, x(max(t for t, _m in totals)), y, strokeColor=colors.grey, strokeWidth=1))
         result = results.get(row["bid"])
         if result and result["technical"] is not None and result["commercial"] is not None:
             panel = Decimal(result["technical"]) + Decimal(result["commercial"])
-            drawing.add(Rect(x(panel) - 0.8, y - 3.5 * mm, 1.6, 7 * mm, fillColor=colors.HexColor("#c0392b"), strokeColor=None))
-        for value in totals:
-            drawing.add(Circle(x(value), y, 1.6 * mm, fillColor=colors.HexColor("#2e86c1"), strokeColor=colors.white, strokeWidth=0.4))
+            drawing.add(Rect(x(panel) - 0.8, y - 4 * mm, 1.6, 8 * mm, fillColor=colors.HexColor("#c0392b"), strokeColor=None))
+        seen: dict = {}
+        for value, seat in totals:  # equal totals are stacked, each dot labelled with its seat
+            offset = seen.get(value, 0)
+            seen[value] = offset + 1
+            dy = (offset + 1) // 2 * 2.6 * mm * (1 if offset % 2 else -1)
+            drawing.add(Circle(x(value), y + dy, 1.2 * mm, fillColor=colors.HexColor("#2e86c1"), strokeColor=colors.white, strokeWidth=0.4))
+            drawing.add(String(x(value), y + dy - 0.9, str(seat), fontName=font, fontSize=4.5, fillColor=colors.white, textAnchor="middle"))
     return drawing
 
 
@@ -248,7 +264,7 @@ def render_pdf(statement: dict, statement_hash: str, *, answers: list[Answer] | 
     doc.p(_("评委会得分为各专家评分的算术平均值；专家超过 5 人时先去掉一个最高分和一个最低分；保留两位小数，四舍五入。"), doc.small)
 
     doc.h2(_("六、评分分布图"))
-    doc.p(_("每个投标人一行：蓝点为每位专家的技术和商务评分合计，灰线为最高与最低之间的范围，红线为评委会得分。"), doc.small)
+    doc.p(_("每个投标人一行：蓝点为每位专家（点内数字为席位号）的技术和商务评分合计，灰线为最高与最低之间的范围，红线为评委会得分。"), doc.small)
     doc.story.append(spread_chart(statement, font.name))
 
     doc.h2(_("七、报价评分"))
