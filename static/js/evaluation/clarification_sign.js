@@ -118,3 +118,5 @@ form.addEventListener("submit", async (event) => {
     $("sign-submit").disabled = false;
   }
 });
+
+document.body.dataset.clarificationSign = "ready";
