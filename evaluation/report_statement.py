@@ -35,7 +35,12 @@ def _(message: str) -> str:
 
 
 class ReportDataError(ValueError):
-    """The data cannot make a report (e.g. more than 3 candidates, a score by no panel seat)."""
+    """The data cannot make a report (e.g. more than 3 candidates, a score by no panel seat).
+    `template` is a Simplified Chinese msgid the Django layer translates, `params` its values."""
+
+    def __init__(self, template: str, params: dict | None = None):
+        self.template, self.params = template, params or {}
+        super().__init__(template % self.params if self.params else template)
 
 
 # --- plain values -------------------------------------------------------------------------------
@@ -56,7 +61,7 @@ def score_text(value) -> str | None:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ReportDataError(f"not a number: {value!r}") from None
+        raise ReportDataError(_("分值“%(value)s”不是数字。"), {"value": str(value)}) from None
     return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
@@ -126,7 +131,7 @@ def _verdicts(verdicts: list[dict], seats: set) -> list[dict]:
         if v.get("void"):
             continue
         if v["member"] not in seats:
-            raise ReportDataError(f"a qualification verdict by seat {v['member']}, which is not serving")
+            raise ReportDataError(_("有一条资格审查意见不属于在任的评标委员会成员（已回避或拒绝参加的成员的意见应已作废）。"))
         out.append({"bid": int(v["bid"]), "criterion": str(v["criterion"]), "member": int(v["member"]),
                     "passed": bool(v["passed"]), "reason": str(v.get("reason") or "")})
     return sorted(out, key=lambda v: (v["bid"], v["criterion"], v["member"]))
@@ -138,7 +143,7 @@ def _scores(scores: list[dict], seats: set) -> list[dict]:
         if s.get("void"):
             continue
         if s["member"] not in seats:
-            raise ReportDataError(f"a score by seat {s['member']}, which is not serving")
+            raise ReportDataError(_("有一条评分不属于在任的评标委员会成员（已回避或拒绝参加的成员的评分应已作废）。"))
         out.append({"bid": int(s["bid"]), "criterion": str(s["criterion"]), "member": int(s["member"]),
                     "value": score_text(s["value"]), "reason": str(s.get("reason") or "")})
     return sorted(out, key=lambda s: (s["bid"], s["criterion"], s["member"]))
@@ -187,9 +192,9 @@ def _results(results: list[dict]) -> list[dict]:
 def _candidates(results: list[dict], bidders: dict) -> list[dict]:
     ranked = sorted((r for r in results if r["candidate_rank"] is not None), key=lambda r: r["candidate_rank"])
     if len(ranked) > MAX_CANDIDATES:
-        raise ReportDataError(f"{len(ranked)} candidates; the report ranks at most {MAX_CANDIDATES} (R53)")
+        raise ReportDataError(_("中标候选人有%(count)s名，评标报告最多推荐%(max)s名（R53）。"), {"count": len(ranked), "max": MAX_CANDIDATES})
     if [r["candidate_rank"] for r in ranked] != list(range(1, len(ranked) + 1)):
-        raise ReportDataError("candidate ranks must be 1, 2, 3 without gaps")
+        raise ReportDataError(_("中标候选人的排序应从第1名起连续排列。"))
     return [{"candidate_rank": r["candidate_rank"], "bid": r["bid"], "bidder": bidders.get(r["bid"], ""), "total": r["total"]}
             for r in ranked]
 
@@ -225,7 +230,7 @@ def build_statement(
     panel = _members(members, chair_seat)
     seats = {m["seat"] for m in panel if m["serving"]}
     if chair_seat is not None and chair_seat not in seats:
-        raise ReportDataError(f"the chair's seat {chair_seat} is not serving")
+        raise ReportDataError(_("组长不是在任的评标委员会成员。"))
     crit = _criteria(criteria)
     score_rows = _scores(scores, seats)
     result_rows = _results(results)

@@ -129,7 +129,8 @@ def report_draft(*, by: Actor, session: EvaluationSession) -> EvaluationReport:
         statement = build_statement(version=version, drafted_at=now, drafted_by={"seat": chair.seat, "name": member_name(chair)},
                                     audit_head=head, **statement_inputs(session))
     except ReportDataError as error:
-        raise DomainError(_("评标结果不完整，不能生成评标报告：%(reason)s") % {"reason": error}, code="report_data") from None
+        reason = _(error.template) % error.params if error.params else _(error.template)
+        raise DomainError(_("评标结果不完整，不能生成评标报告：%(reason)s") % {"reason": reason}, code="report_data") from None
     digest = statement_hash(statement)
     pdf = render_pdf(statement, digest)
     if previous is not None:
