@@ -164,7 +164,7 @@ def drawing_request(*, by: Actor, lot: Lot, session_starts_at: datetime, session
     `evaluation.drawing_commit`), seat the tenderer's representatives (after the experts' seats).
     Refused with the reasons, storing nothing, if the panel rules or the pool cannot be satisfied."""
     _authorise(by, "evaluation.request_drawing", lot)
-    lot = Lot.objects.select_for_update().select_related("tender__tenderer", "tender__agency").get(pk=lot.pk)
+    lot = Lot.objects.select_for_update(of=("self",)).select_related("tender__tenderer", "tender__agency").get(pk=lot.pk)
     if lot.state not in DRAWABLE_LOT_STATES:
         raise IllegalTransition(_("标段处于“%(state)s”状态，不能抽取评标专家（截标后、评标结束前方可抽取）。") % {"state": lot.get_state_display()})
     if Drawing.objects.filter(lot=lot, state__in=ACTIVE_DRAWING_STATES).exists():
@@ -242,7 +242,7 @@ def drawing_run(*, by: Actor, drawing: Drawing) -> Drawing:
     drawn; the lot's evaluation session is created. The drawn see their seat on 我的评标; the
     tenderer and its agency are told the panel is drawn (without names)."""
     _authorise(by, "evaluation.request_drawing", drawing.lot)
-    drawing = Drawing.objects.select_for_update().select_related("lot__tender").get(pk=drawing.pk)
+    drawing = Drawing.objects.select_for_update(of=("self",)).select_related("lot__tender").get(pk=drawing.pk)
     if drawing.state != DrawingState.COMMITTED:
         raise IllegalTransition(_("该抽取已进行过。"))
     if drawing.lot.state not in DRAWABLE_LOT_STATES:
@@ -279,7 +279,7 @@ def drawing_run(*, by: Actor, drawing: Drawing) -> Drawing:
 # The members' answers and replacements -------------------------------------------------------
 
 def _lock_member(member: PanelMember) -> PanelMember:
-    return PanelMember.objects.select_for_update().select_related("drawing__lot__tender", "expert").get(pk=member.pk)
+    return PanelMember.objects.select_for_update(of=("self",)).select_related("drawing__lot__tender", "expert").get(pk=member.pk)
 
 
 @transaction.atomic
@@ -361,7 +361,7 @@ def publish_result(*, by: Actor, drawing: Drawing) -> Drawing:
     revealed (audited with its hex) so anyone can re-run the draw, and the panel's names are shown to
     everyone who may see the drawing (R46). Publishing twice changes nothing."""
     _authorise(by, "evaluation.publish_drawing", drawing)
-    drawing = Drawing.objects.select_for_update().select_related("lot").get(pk=drawing.pk)
+    drawing = Drawing.objects.select_for_update(of=("self",)).select_related("lot").get(pk=drawing.pk)
     if drawing.state == DrawingState.PUBLISHED:
         return drawing
     if drawing.state != DrawingState.DRAWN:
