@@ -8,7 +8,7 @@ and a command naming a member (seat/member/expert) is refused rather than silent
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 

@@ -104,6 +104,6 @@ class EvaluationRoomConsumer(OpeningRoomConsumer):
                 return {"ok": False, "code": error.code, "detail": str(error.message)}
             except PermissionDenied:
                 return {"ok": False, "code": "forbidden", "detail": _refusal(selectors_room.viewer_role(user, session))}
-            except Exception:  # noqa: BLE001 - the transaction rolled back; say so rather than hang up
+            except Exception:
                 logger.exception("evaluation room command %s (%s) failed", action, command_id)
                 return {"ok": False, "code": "server_error", "detail": _("服务器出错，命令没有执行。请稍后重试。")}

@@ -15,7 +15,16 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from evaluation.models import ChairVote, EvaluationSession, QualificationVerdict, Score, SessionState, Stage, StageKind, StageStatus
+from evaluation.models import (
+    ChairVote,
+    EvaluationSession,
+    QualificationVerdict,
+    Score,
+    SessionState,
+    Stage,
+    StageKind,
+    StageStatus,
+)
 from evaluation.models.session import STAGE_ORDER
 from evaluation.rules import serving_member
 from evaluation.rules_room import is_watcher

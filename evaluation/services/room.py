@@ -28,8 +28,17 @@ from bidding.models import Bid
 from config.errors import DeadlineError, DomainError, IllegalTransition
 from evaluation import formulas
 from evaluation.models import (
-    ChairVote, EvaluationSession, MemberStatus, PanelMember, QualificationVerdict, Score, SessionState, Stage, StageKind,
-    StageReopening, StageStatus,
+    ChairVote,
+    EvaluationSession,
+    MemberStatus,
+    PanelMember,
+    QualificationVerdict,
+    Score,
+    SessionState,
+    Stage,
+    StageKind,
+    StageReopening,
+    StageStatus,
 )
 from evaluation.models.session import STAGE_ORDER
 from evaluation.services import room_stages as stages

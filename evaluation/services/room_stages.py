@@ -151,12 +151,12 @@ def tally_qualification(session) -> list[dict]:
     rows = []
     for opening in bid_openings(session):
         failures = []
-        for code in names:
+        for code, name in names.items():
             mine = [v for v in verdicts if v.bid_id == opening.bid_id and v.criterion == code]
             passes = sum(1 for v in mine if v.passed)
             fails = len(mine) - passes
             if passes <= fails:
-                failures.append({"criterion": code, "name": names[code], "pass": passes, "fail": fails,
+                failures.append({"criterion": code, "name": name, "pass": passes, "fail": fails,
                                  "reasons": [v.reason for v in sorted(mine, key=lambda v: v.member.seat) if not v.passed]})
         result, _created = BidResult.objects.get_or_create(session=session, bid_id=opening.bid_id)
         result.price_fen = opening.price_prevailing_fen

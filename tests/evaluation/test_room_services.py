@@ -15,7 +15,15 @@ from django.core.exceptions import PermissionDenied
 from audit.models import AuditEvent
 from config.errors import DomainError
 from evaluation.models import (
-    BidResult, ChairVote, MemberStatus, QualificationVerdict, Score, SessionState, Stage, StageReopening, StageStatus,
+    BidResult,
+    ChairVote,
+    MemberStatus,
+    QualificationVerdict,
+    Score,
+    SessionState,
+    Stage,
+    StageReopening,
+    StageStatus,
 )
 from evaluation.services import room
 from opening.models import RoomEvent
@@ -306,7 +314,7 @@ def test_scores_on_the_step_are_accepted_and_may_change_until_the_lock(world):
     member, bid = world.members[0], world.bidders[0].bid
     for value in (0, 30, "22.5", 22.5, Decimal("21.0")):
         room.submit_score(by=by(member), session=fresh(world), bid=bid, criterion="T1", value=value)
-    assert Score.objects.get(member=member, bid=bid, criterion="T1").value == Decimal("21")
+    assert Score.objects.get(member=member, bid=bid, criterion="T1").value == Decimal(21)
     refused("no_such_criterion", room.submit_score, by=by(member), session=fresh(world), bid=bid, criterion="P1", value=10)
     refused("no_such_criterion", room.submit_score, by=by(member), session=fresh(world), bid=bid, criterion="Q1", value=10)
 
@@ -317,7 +325,7 @@ def test_scoring_in_a_locked_stage_is_refused(world):
     error = refused("stage_locked", room.submit_score, by=by(world.members[0]), session=fresh(world), bid=world.bidders[0].bid,
                     criterion="T1", value=10)
     assert "已由组长锁定" in str(error.message)
-    assert Score.objects.get(member=world.members[0], bid=world.bidders[0].bid, criterion="T1").value == Decimal("24")
+    assert Score.objects.get(member=world.members[0], bid=world.bidders[0].bid, criterion="T1").value == Decimal(24)
 
 
 def test_scoring_outside_the_window_is_refused(world, clock):
