@@ -18,6 +18,7 @@ from bidding.models import BidUpload, UploadStatus
 from bidding.services.bids import FINALISING_TIMEOUT
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
+from evaluation.services import clarification as clarifications
 from opening import services as opening_services
 from opening import tasks as opening_tasks
 from opening.models import BidOpening, OpeningSession, SessionState
@@ -100,4 +101,6 @@ def tick(now: datetime | None = None) -> list[dict]:
               lambda o=objection: services.publicity_objection_report_overdue(by=by, objection=o))
     for contract in selectors_award.overdue_contracts(now).filter(overdue_flagged_at__isnull=True):
         _step(done, "contract.overdue", contract, lambda c=contract: services.contract_flag_overdue(by=by, contract=c))
+    for c in clarifications.due(now):  # evaluation clarifications past their deadline expire
+        _step(done, "clarification.expire", c, lambda c=c: clarifications.clarification_expire(by=by, clarification=c, now=now))
     return done

@@ -351,3 +351,15 @@ def test_only_the_chair_rejects_and_a_reason_is_required(world):
         services.reject_bid(by=chair(world), session=world.session, bid=bid, reason="  ")
     assert empty.value.code == "empty_reason"
     assert not BidResult.objects.filter(bid=bid).exists()
+
+
+def test_the_chronograph_tick_expires_overdue_clarifications(world, clock):
+    from tendering import chronograph
+
+    c = ask(world, world.session, deadline=timezone.now() + timedelta(minutes=20))
+    clock.advance(minutes=21)
+    done = chronograph.tick(timezone.now())
+    assert {"action": "clarification.expire", "object": str(c), "id": c.pk} in done
+    c.refresh_from_db()
+    assert c.status == ClarificationStatus.EXPIRED and len(events(world.session, "clarification.expired")) == 1
+    assert not [d for d in chronograph.tick(timezone.now()) if d["action"] == "clarification.expire"]
