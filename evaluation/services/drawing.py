@@ -331,10 +331,15 @@ def replace_member(*, by: Actor, member: PanelMember, status: str, reason: str) 
         record_event(by=by, action="evaluation.member_replace", obj=member, tender_id=tender_id,
                      payload={"drawing": drawing.pk, "seat": member.seat, "kind": member.kind, "status": status, "reason": reason})
         return None
-    rounds = stored_rounds(drawing)
     declined_id = str(member.expert.public_id)
     try:
-        new_round = algorithm.replace(bytes.fromhex(drawing.seed_hex), stored_request(drawing), drawing.eligible, rounds, [declined_id])
+        rounds = stored_rounds(drawing)
+        request = stored_request(drawing)
+        algorithm.panel(rounds)
+    except (KeyError, TypeError, ValueError):
+        raise DomainError(_("该抽取没有可复算的抽取记录，无法从中补抽；请交易中心重新组织抽取。"), code="no_drawing_record") from None
+    try:
+        new_round = algorithm.replace(bytes.fromhex(drawing.seed_hex), request, drawing.eligible, rounds, [declined_id])
     except algorithm.DrawingRefused as refused:
         raise DomainError(_("无法补抽替补专家，评标委员会不能按规定组成：%(reasons)s") % {
             "reasons": "；".join(_(r.template) % r.params if r.params else _(r.template) for r in refused.reasons)},

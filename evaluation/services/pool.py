@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts import credit_code
-from accounts.models import Role, User
+from accounts.models import Role, User, credit_code_problem
 from accounts.permissions import require
 from audit.actor import Actor
 from audit.services import record_event
@@ -67,8 +67,6 @@ def clean_credit_code(value: str, *, label: str) -> str:
     try:
         return credit_code.validate(value)
     except credit_code.CreditCodeError as exc:
-        from accounts.models import credit_code_problem
-
         raise DomainError(_("%(label)s“%(code)s”无效：%(reason)s") % {
             "label": label, "code": value, "reason": credit_code_problem(exc)}, code="credit_code") from exc
 

@@ -285,3 +285,12 @@ def test_names_only_for_centre_staff_until_the_result(eval_world):
     for viewer in (world.tenderer, world.regulator, other.user):
         assert selectors_pool.member_label(member, viewer) == f"专家1 {name}"
     assert selectors_pool.member_label(member, world.bidders[0].user) == "专家1"  # bidders do not see the drawing
+
+
+def test_a_drawing_without_a_record_to_draw_from_refuses_a_replacement_clearly(eval_world):
+    session = eval_world.seated(experts=5)  # written by hand, not drawn: no request, pool or rounds
+    member = session.drawing.members.get(seat=1)
+    with pytest.raises(DomainError, match="没有可复算的抽取记录"):
+        service.replace_member(by=actor(member.user), member=member, status="recused", reason="利害关系")
+    member.refresh_from_db()
+    assert member.serving
