@@ -294,6 +294,12 @@ def _delete_quietly(name: str) -> None:
         logger.warning("could not delete %s", name)
 
 
+def open_clarifications(session: EvaluationSession):
+    """The session's clarifications still waiting for an answer and not past their deadline (the
+    room may show them, or hold back a stage while the panel waits)."""
+    return session.clarifications.filter(status=ClarificationStatus.OPEN, deadline__gte=timezone.now()).order_by("number")
+
+
 # --- expiry -------------------------------------------------------------------------------------
 
 def due(now: datetime):

@@ -279,6 +279,7 @@ def test_expire_due_marks_overdue_open_clarifications_once(world, clock):
     clock.advance(minutes=21)
     assert services.expire_due(now=timezone.now()) == 1
     assert services.expire_due(now=timezone.now()) == 0  # idempotent
+    assert list(services.open_clarifications(world.session)) == [later]
     statuses = dict(EvaluationClarification.objects.values_list("pk", "status"))
     assert statuses == {soon.pk: "expired", later.pk: "open", answered.pk: "answered"}
     [event] = events(world.session, "clarification.expired")
