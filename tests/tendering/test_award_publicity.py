@@ -180,3 +180,12 @@ def test_drawing_result_is_published_with_the_candidates_when_the_pool_area_prov
     monkeypatch.setitem(__import__("sys").modules, "evaluation.services.drawing", package.drawing)
     world.publicize()
     assert calls == [world.session.drawing_id]
+
+
+def test_issuing_the_publicity_publishes_the_panel_drawing(world):
+    """R46: the drawing's seed and the panel's names become public with the candidates."""
+    from evaluation.models import Drawing, DrawingState
+
+    world.publicize()
+    drawing = Drawing.objects.get(pk=world.session.drawing_id)
+    assert drawing.state == DrawingState.PUBLISHED and drawing.seed_revealed
