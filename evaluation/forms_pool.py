@@ -105,7 +105,7 @@ class DrawingRequestForm(forms.Form):
         if lot is not None:
             self.fields["tenderer_representatives"].queryset = User.objects.filter(
                 organisation_id=lot.tender.tenderer_id, role=Role.TENDERER, is_active=True).order_by("username")
-            self.fields["tenderer_representatives"].label_from_instance = lambda user: f"{user.label}（{user.username}）"
+            self.fields["tenderer_representatives"].label_from_instance = lambda user: _("%(name)s（%(username)s）") % {"name": user.label, "username": user.username}
 
     def slot_rows(self):
         return [(self[f"specialty_{n}"], self[f"count_{n}"]) for n in range(1, MAX_SLOTS + 1)]

@@ -27,7 +27,7 @@ def experts(*, specialty: str = "", active: str = "", q: str = ""):
 
 
 def specialty_labels(codes) -> str:
-    return "、".join(f"{code} {_(SPECIALTIES.get(code, ''))}".strip() for code in codes)
+    return _("、").join(f"{code} {_(SPECIALTIES.get(code, ''))}".strip() for code in codes)
 
 
 def drawable_lots():
