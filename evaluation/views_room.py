@@ -34,6 +34,11 @@ def _event_messages() -> dict[str, str]:
         "stage.locked": _("组长锁定“%(stage_label)s”阶段，评审结果公开。"),
         "stage.reopened": _("组长重新开启“%(stage_label)s”阶段：%(reason)s"),
         "session.rejected_all": _("评标委员会否决所有投标：%(reason)s"),
+        "bid.rejected": _("%(bidder)s 的投标被否决：%(reason)s"),
+        "clarification.asked": _("评标委员会发出第 %(number)s 号澄清。"),
+        "clarification.answered": _("第 %(number)s 号澄清已答复。"),
+        "clarification.expired": _("第 %(number)s 号澄清已逾期未答复。"),
+        "report.final": _("评标报告已定稿。"),
         "unknown": _("事件：%(kind)s"),
     }
 

@@ -415,6 +415,13 @@ def lock_stage(*, by: Actor, session: EvaluationSession, stage_kind: str) -> Sta
         if not stages.qualified_bid_ids(session):
             raise DomainError(_("没有通过资格审查的投标：请由组长否决所有投标并说明理由。"), code="no_valid_bids")
         _outlier_gate(session)
+    if stage_kind == StageKind.PRICE:
+        stages.compute_price(session)  # a bid rejected meanwhile (P21) leaves the benchmark
+    if stage_kind == StageKind.RANKING:
+        if session.benchmark.get("bids") != stages.qualified_bid_ids(session):
+            raise DomainError(_("报价评分锁定后又有投标被否决：请重新开启报价评分阶段，按现有有效投标重新计算评标基准价。"),
+                              code="valid_bids_changed")
+        stages.compute_ranking(session)
     now = timezone.now()
     stage.status, stage.locked_at, stage.locked_by = StageStatus.LOCKED, now, chair
     stage.save(update_fields=["status", "locked_at", "locked_by"])

@@ -222,6 +222,7 @@ def compute_price(session) -> dict:
         raise DomainError(_("没有通过资格审查的投标，无法计算报价得分。"), code="no_valid_bids")
     if criterion is None:
         raise DomainError(_("评标办法没有报价评分因素。"), code="formula")
+    clear_price(session)
     prices = {bid: results[bid].price_fen for bid in qualified}
     method = formula.get("benchmark")
     threshold = abnormally_low_percent(scheme)
@@ -244,7 +245,7 @@ def compute_price(session) -> dict:
             rows.append(price_row(result))
     except formulas.FormulaError as error:
         raise formula_error(error) from None
-    session.benchmark = {**_benchmark_json(benchmark), "abnormally_low_percent": str(threshold)}
+    session.benchmark = {**_benchmark_json(benchmark), "abnormally_low_percent": str(threshold), "bids": list(prices)}
     session.save(update_fields=["benchmark"])
     return {"benchmark": session.benchmark, "rows": rows}
 
@@ -255,7 +256,8 @@ def price_row(result: BidResult) -> dict:
 
 
 def clear_price(session) -> None:
-    BidResult.objects.filter(session=session).update(price_score=None, deviation_percent="", abnormally_low=False)
+    # A rejected bid keeps what it was rejected on (its price score and abnormally low flag, P21).
+    BidResult.objects.filter(session=session, rejected=False).update(price_score=None, deviation_percent="", abnormally_low=False)
     session.benchmark = {}
     session.save(update_fields=["benchmark"])
 
@@ -271,6 +273,7 @@ def compute_ranking(session) -> dict:
     qualified = qualified_bid_ids(session)
     if not qualified:
         raise DomainError(_("没有通过资格审查的投标，无法排序。"), code="no_valid_bids")
+    clear_ranking(session)
     codes = {c["code"] for c in subjective_criteria(scheme)}
     panel: dict[int, dict[int, dict[str, Decimal]]] = {bid: {} for bid in qualified}
     for score in Score.objects.filter(session=session, void=False, bid_id__in=qualified, criterion__in=codes).select_related("member"):

@@ -500,3 +500,29 @@ def test_append_is_for_other_areas_events(world):
     with transaction.atomic():
         room.append(fresh(world), "clarification.answered", {"id": 1})
     assert events(world)[-1].kind == "clarification.answered"
+
+
+def test_a_bid_rejected_meanwhile_leaves_the_benchmark_and_the_ranking(clock):
+    """A bid the chair rejects during the price stage (the clarification area's reject_bid, P21:
+    here written directly) is left out when the price stage locks; rejected after that lock, the
+    ranking cannot lock until the price stage is reopened and recomputed."""
+    world = EvaluationWorld(clock, bidders=5, prices=[100_000_000, 100_000_000, 100_000_000, 100_000_000, 70_000_000])
+    world.seated(experts=5)
+    scored(world)
+    lock(world, "scoring")
+    low = world.bidders[4].bid.pk
+    assert BidResult.objects.get(session=world.session, bid_id=low).abnormally_low
+    BidResult.objects.filter(session=world.session, bid_id=low).update(rejected=True, rejection_reason="报价明显偏低且未能合理说明")
+    lock(world, "price")
+    assert fresh(world).benchmark["value_fen"] == 97_000_000 and fresh(world).benchmark["bids"] == [b.bid.pk for b in world.bidders[:4]]
+    assert [r["bid"] for r in events(world, "stage.locked")[-1].payload["values"]["rows"]] == [b.bid.pk for b in world.bidders[:4]]
+    assert BidResult.objects.get(session=world.session, bid_id=low).abnormally_low  # kept as evidence
+
+    BidResult.objects.filter(session=world.session, bid_id=world.bidders[3].bid.pk).update(rejected=True, rejection_reason="实质性偏差")
+    refused("valid_bids_changed", lock, world, "ranking")
+    room.reopen_stage(by=by(chair(world)), session=fresh(world), stage_kind="price", reason="有投标被否决，重新计算评标基准价")
+    lock(world, "price")
+    lock(world, "ranking")
+    ranked = BidResult.objects.filter(session=world.session, rank__isnull=False)
+    assert sorted(r.bid_id for r in ranked) == sorted(b.bid.pk for b in world.bidders[:3])
+    assert fresh(world).state == SessionState.REPORTING
