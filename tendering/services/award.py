@@ -160,7 +160,7 @@ def _issue(by: Actor, notice: Notice, now: datetime, extra: dict | None = None) 
 
 
 def _lock_notice(notice: Notice) -> Notice:
-    return Notice.objects.select_for_update().select_related("lot__tender", "drafted_by", "recipient").get(pk=notice.pk)
+    return Notice.objects.select_for_update(of=("self",)).select_related("lot__tender", "drafted_by", "recipient").get(pk=notice.pk)
 
 
 def _active_notice(lot: Lot, kind: str) -> Notice | None:
@@ -487,7 +487,7 @@ def _issue_result(by: Actor, head: Notice, now: datetime) -> None:
     due_at = periods.period_end(now, CONTRACT_DAYS, lot.tender.accelerator)
     _issue(by, head, now)
     award_notice = None
-    for notice in head.bundled.select_for_update().select_related("recipient", "drafted_by").order_by("pk"):
+    for notice in head.bundled.select_for_update(of=("self",)).select_related("recipient", "drafted_by").order_by("pk"):
         extra = {"contract_due_at": _json(due_at)} if notice.kind == NoticeKind.AWARD_NOTICE else None
         _issue(by, notice, now, extra=extra)
         if notice.kind == NoticeKind.AWARD_NOTICE:
@@ -519,7 +519,7 @@ def contract_register(*, by: Actor, lot: Lot, signed_at: datetime, amount_fen: i
     lot = _lock_lot(lot)
     if lot.state != LotState.AWARDED:
         raise IllegalTransition(_("标段当前为“%(state)s”，不能登记合同。") % {"state": lot.get_state_display()}, code="lot_state")
-    contract = ContractRegistration.objects.select_for_update().select_related("award_notice").get(lot=lot)
+    contract = ContractRegistration.objects.select_for_update(of=("self",)).select_related("award_notice").get(lot=lot)
     _require_aware(signed_at, _("合同签订时间"))
     if signed_at is None:
         raise DomainError(_("请填写合同签订时间。"), code="signed_at_required")
@@ -543,7 +543,7 @@ def contract_flag_overdue(*, by: Actor, contract: ContractRegistration) -> Contr
     """L46: a contract not registered 30 days after the award notice is flagged, once (the
     chronograph), with an audit event; the owners are told."""
     _authorise(by, "tendering.decide_award", contract.lot.tender)
-    contract = ContractRegistration.objects.select_for_update().select_related("lot__tender").get(pk=contract.pk)
+    contract = ContractRegistration.objects.select_for_update(of=("self",)).select_related("lot__tender").get(pk=contract.pk)
     if contract.is_registered or contract.overdue_flagged_at is not None or timezone.now() <= contract.due_at:
         raise IllegalTransition(_("合同未逾期、已登记或已标记逾期。"), code="not_overdue")
     contract.overdue_flagged_at = timezone.now()
