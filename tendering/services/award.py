@@ -409,6 +409,8 @@ def award_decide(*, by: Actor, lot: Lot, votes: list[dict] | None = None, finali
         raise IllegalTransition(_("尚有未答复的异议，不能定标。"), code="objection_open")
     if AwardDecision.objects.filter(lot=lot).exists():
         raise IllegalTransition(_("该标段已经定标。"), code="already_decided")
+    if isinstance(finalists, bool) or not isinstance(finalists, int) or not 1 <= finalists <= MAX_CANDIDATES:
+        raise DomainError(_("进入抽签的候选人数应为1至3。"), code="finalists")
     candidates = publicity.notice.fields["candidates"]
     by_rank = {c["candidate_rank"]: c for c in candidates}
     try:

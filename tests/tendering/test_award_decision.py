@@ -96,6 +96,9 @@ def test_vote_then_lot_records_the_finalists_and_a_seed_that_redraws_the_winner(
     world = AwardWorld(clock, state_funded=False, award_method=AwardMethod.VOTE_THEN_LOT)
     world.publicize()
     world.after_publicity()
+    for bad in (0, 4, "2"):
+        with pytest.raises(DomainError, match="进入抽签"):
+            world.decide(votes=committee(1, 3, 3, 1, 2), finalists=bad)
     decision = world.decide(votes=committee(1, 3, 3, 1, 2), finalists=2)
     drawing = decision.lot_drawing
     assert drawing["finalists"] == [1, 3]
