@@ -214,7 +214,7 @@ def test_opening_demo_has_a_sealed_bid_from_each_demo_bidder_that_its_key_file_o
 def test_running_twice_keeps_the_opening_demo_its_bids_and_key_files(sandbox):
     _seed()
     world, keys = _world(), _key_files()
-    assert len(keys) == 4
+    assert len(keys) == 4 + 7  # bidder1..4 and expert1..7
 
     _seed()
 
@@ -336,3 +336,27 @@ def test_the_demo_bidders_decrypt_their_bids_in_the_room_with_their_key_files(
         assert bid_opening.status == DecryptionStatus.OPENED
         reading = (bid_opening.price_fen, bid_opening.price_mismatch, bid_opening.duration_days)
         assert reading == (spec.price_fen, False, spec.duration_days)
+
+
+@pytest.mark.django_db
+def test_demo_expert_pool_has_the_seven_demo_experts_with_registered_keys_and_one_conflicted_expert(sandbox, settings):
+    from bidding import keyfile
+    from evaluation.models import Expert, ExpertKey
+
+    _seed()
+    experts = Expert.objects.select_related("user").order_by("certificate_number")
+    assert experts.count() == 8
+    with_accounts = [expert for expert in experts if expert.user is not None]
+    assert [expert.user.username for expert in with_accounts] == [f"expert{n}" for n in range(1, 8)]
+    for expert in with_accounts:
+        keys = keyfile.unlock(Path(settings.DATA_DIR, "demo", f"{expert.user.username}-keys.json").read_bytes(), seed_demo.DEMO_PASSWORD)
+        active = ExpertKey.objects.get(user=expert.user, revoked_at__isnull=True)
+        assert active.fingerprint == keys.public.fingerprints.signing
+    # The pool-only expert works for bidder3, so drawings for the opening demo must exclude them.
+    conflicted = experts.get(user__isnull=True)
+    bidder3 = Organisation.objects.get(users__username="bidder3")
+    assert conflicted.employer_credit_code == bidder3.credit_code
+
+    keys_before = set(ExpertKey.objects.values_list("fingerprint", flat=True))
+    _seed()
+    assert Expert.objects.count() == 8 and set(ExpertKey.objects.values_list("fingerprint", flat=True)) == keys_before

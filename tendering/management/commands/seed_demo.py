@@ -8,6 +8,9 @@ tender running OPENING_ACCELERATOR times faster, whose deadline falls a couple o
 seeding, with a real sealed bid from each of bidder1..bidder4, so the chronograph opens its room
 shortly after `make run`. Each demo bidder's key file (passphrase = the demo password) is written
 to DATA_DIR/demo/, outside the repository, so the bidders can decrypt their bids in the room.
+The expert pool holds the seven demo experts (each with a registered signing key and its key file
+in DATA_DIR/demo/, to sign the evaluation report) and one expert employed by bidder3, whom the
+drawing for the opening demo excludes.
 Idempotent: whatever exists is left as it is, and the same logins are printed every time.
 All or nothing: a refused step leaves neither rows nor files behind.
 `--show` only prints (used by scripts/run-platform); it never writes.
@@ -102,6 +105,19 @@ OPENING_BIDS = [
 ]
 OPENING_MAXIMUM_PRICE_FEN = 36_000_000_00
 EXPERTS = [(f"expert{n}", name) for n, name in enumerate(["吴专家", "郑专家", "冯专家", "褚专家", "卫专家", "蒋专家", "沈专家"], 1)]
+# The expert pool (专家库): the seven demo experts (sign-in accounts, key files in DATA_DIR/demo/)
+# and one expert without an account employed by bidder3, whom every drawing for the opening demo
+# excludes (recusal, P12). (username or "", name, certificate, specialties, employer, employer credit body)
+POOL = [
+    ("expert1", "吴专家", "GD-PS-0001", ["A08", "A05"], "东莞市建筑设计研究院有限公司", "91441900MA0000101"),
+    ("expert2", "郑专家", "GD-PS-0002", ["A08"], "广东工业大学", "12440000MB0000102"),
+    ("expert3", "冯专家", "GD-PS-0003", ["A08", "A06"], "东莞市造价咨询事务所有限公司", "91441900MA0000103"),
+    ("expert4", "褚专家", "GD-PS-0004", ["A08"], "东莞理工学院", "12441900MB0000104"),
+    ("expert5", "卫专家", "GD-PS-0005", ["A08", "A04"], "广州市市政工程设计研究总院有限公司", "91440100MA0000105"),
+    ("expert6", "蒋专家", "GD-PS-0006", ["A08"], "东莞市建设工程检测中心", "12441900MB0000106"),
+    ("expert7", "沈专家", "GD-PS-0007", ["A08", "A05"], "深圳市建筑科学研究院股份有限公司", "91440300MA0000107"),
+    ("", "马专家", "GD-PS-0008", ["A08"], "中山市汇通建设工程有限公司", "91442000MA0000007"),
+]
 ROLE_LABELS = {"centre": "交易中心", "regulator": "监管人员", "tenderer": "招标人", "agency": "招标代理", "bidder": "投标人", "expert": "评标专家"}
 
 
@@ -153,6 +169,8 @@ class Command(BaseCommand):
             write(f"开标室 Opening room  {base_url}{reverse('opening:room', args=[lot.pk])}  "
                   f"(opens at the deadline; host: agency)")
             write(f"密钥 Key files       {demo_key_dir()}/bidder1..4-keys.json  (口令 passphrase {DEMO_PASSWORD})")
+            write(f"专家 Expert keys     {demo_key_dir()}/expert1..7-keys.json  (签署评标报告 signing the report)")
+            write(f"专家库 Expert pool   {base_url}{reverse('evaluation:pool')}  专家抽取 drawings {base_url}{reverse('evaluation:drawings')}")
             missing = [username for username in demo_bidder_usernames() if not key_file_path(username).exists()]
             if missing:
                 write(self.style.WARNING(
@@ -264,6 +282,7 @@ def build_demo_world(files: StagedFiles) -> None:
             accounts_services.user_create(
                 by=centre, organisation=None, username=username, password=DEMO_PASSWORD, role="expert", display_name=name
             )
+    _expert_pool(centre, files)
     if demo_tender() is None:
         tenderer, agency = (Organisation.objects.get(pk=organisations[key].pk) for key in ("tenderer", "agency"))
         _publish_demo_tender(tenderer, agency)
@@ -273,6 +292,43 @@ def build_demo_world(files: StagedFiles) -> None:
         lot = tender.lots.get()
         for spec in OPENING_BIDS:
             _submit_demo_bid(spec, lot, _demo_keys(spec.username, files), files)
+
+
+def _expert_pool(centre: Actor, files: StagedFiles) -> None:
+    """The demo expert pool, through the pool services; each demo expert's signing key is
+    registered and written to its key file (the report is signed with it in the browser)."""
+    from evaluation.models import Expert
+    from evaluation.services import pool as pool_services
+
+    for username, name, certificate, specialties, employer, credit_body in POOL:
+        if Expert.objects.filter(certificate_number=certificate).exists():
+            continue
+        data = {"name": name, "certificate_number": certificate, "specialties": specialties, "title": "高级工程师",
+                "years_of_practice": 15, "employer_name": employer, "employer_credit_code": credit_code.complete(credit_body)}
+        link = User.objects.get(username=username) if username else None
+        pool_services.expert_create(by=centre, data=data, link_user=link)
+    for username, _ in EXPERTS:
+        _expert_keys(username, files)
+
+
+def _expert_keys(username: str, files: StagedFiles) -> None:
+    """The demo expert's key file, its signing key registered (reused when already in force)."""
+    from evaluation.models import ExpertKey
+    from evaluation.services import report as report_services
+
+    user = User.objects.get(username=username)
+    path = key_file_path(username)
+    existing = _read_key_file(path)
+    active = ExpertKey.objects.filter(user=user, revoked_at__isnull=True).values_list("fingerprint", flat=True).first()
+    if existing is not None and active == existing.public.fingerprints.signing:
+        return
+    if existing is not None and not ExpertKey.objects.filter(fingerprint=existing.public.fingerprints.signing).exists():
+        keys = existing
+    else:
+        data = keyfile.generate(DEMO_PASSWORD, label=f"{user.label}（沙箱演示密钥）", iterations=DEMO_KEY_ITERATIONS)
+        keys = keyfile.unlock(data, DEMO_PASSWORD)
+        files.write_key_file(path, data)
+    report_services.expert_key_register(by=Actor.from_user(user), public_jwk=keyfile.public_jwk(keys.signing.public_key()))
 
 
 def _actor(username: str) -> Actor:
