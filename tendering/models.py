@@ -408,6 +408,12 @@ class CodeSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
 
-from tendering.models_award import (  # noqa: E402,F401  (publicity and award: one module, one app)
-    AwardDecision, CandidatePublicity, ContractRegistration, Notice, NoticeKind, NoticeState, PublicityObjection,
+from tendering.models_award import (  # noqa: F401  (publicity and award: one module, one app)
+    AwardDecision,
+    CandidatePublicity,
+    ContractRegistration,
+    Notice,
+    NoticeKind,
+    NoticeState,
+    PublicityObjection,
 )

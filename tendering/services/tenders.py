@@ -19,10 +19,11 @@ from audit import platform_key
 from audit.actor import Actor
 from audit.services import fsm_transition, record_event
 from config.errors import DomainError, IllegalTransition, NotAllowed
-from tendering import award_method as award_methods, periods, scheme
+from tendering import award_method as award_methods
+from tendering import periods, scheme
 from tendering.models import (
-    AwardMethod,
     CANCELLABLE_LOT_STATES,
+    AwardMethod,
     BidScope,
     Clarification,
     CodeSequence,

@@ -25,7 +25,15 @@ from tendering.forms_award import (
     ResultDraftForm,
 )
 from tendering.models import Lot, LotState
-from tendering.models_award import AwardDecision, CandidatePublicity, ContractRegistration, Notice, NoticeKind, NoticeState, PublicityObjection
+from tendering.models_award import (
+    AwardDecision,
+    CandidatePublicity,
+    ContractRegistration,
+    Notice,
+    NoticeKind,
+    NoticeState,
+    PublicityObjection,
+)
 from tendering.views._common import perform, yuan
 
 

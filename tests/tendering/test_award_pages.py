@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from tendering import services
 from tendering.models import AwardMethod, LotState, Notice, NoticeKind, NoticeState
 from tests.factories import actor
-from tendering import services
 from tests.tendering.award_world import AwardWorld, media, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from config.errors import DeadlineError, DomainError, IllegalTransition
 from tendering import chronograph, periods, services
 from tendering.models import LotState, NoticeState, SuspensionKind
 from tests.factories import actor, person
-from tests.tendering.award_world import AwardWorld, media, font_embedded, payload, pdf_bytes, pdf_text, world  # noqa: F401  (fixtures)
+from tests.tendering.award_world import AwardWorld, font_embedded, media, payload, pdf_bytes, pdf_text, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -172,8 +172,9 @@ def test_the_chronograph_reports_a_late_answer_once(world, clock):
 
 def test_drawing_result_is_published_with_the_candidates_when_the_pool_area_provides_it(world, monkeypatch):
     """The POOL+DRAWING area's publish_result (evaluation.services.drawing) is called, when present."""
-    import evaluation.services as package
     from types import SimpleNamespace
+
+    import evaluation.services as package
 
     calls = []
     monkeypatch.setattr(package, "drawing", SimpleNamespace(publish_result=lambda *, by, drawing: calls.append(drawing.pk)), raising=False)
