@@ -32,7 +32,7 @@ from opening.rooms import events_after
 logger = logging.getLogger(__name__)
 
 
-def _refusal(role: str | None) -> str:
+def refusal_for(role: str | None) -> str:
     if role == selectors_room.ROLE_WATCHER:
         return _("您在评标室中只能观看（监督），不能执行此操作。")
     return _("您无权执行此操作：只有组长可以执行，或您已不在评标委员会中。")
@@ -103,7 +103,7 @@ class EvaluationRoomConsumer(OpeningRoomConsumer):
             except DomainError as error:
                 return {"ok": False, "code": error.code, "detail": str(error.message)}
             except PermissionDenied:
-                return {"ok": False, "code": "forbidden", "detail": _refusal(selectors_room.viewer_role(user, session))}
+                return {"ok": False, "code": "forbidden", "detail": refusal_for(selectors_room.viewer_role(user, session))}
             except Exception:
                 logger.exception("evaluation room command %s (%s) failed", action, command_id)
                 return {"ok": False, "code": "server_error", "detail": _("服务器出错，命令没有执行。请稍后重试。")}
