@@ -248,7 +248,8 @@ def vote_chair(*, by: Actor, session: EvaluationSession, candidate: PanelMember)
     if not electing:
         raise IllegalTransition(_("现在不是推选组长的时候。"), code="not_electing")
     members = stages.serving_members(session)
-    if not any(m.pk == getattr(candidate, "pk", None) for m in members) or candidate.checked_in_at is None:
+    candidate = next((m for m in members if m.pk == getattr(candidate, "pk", None)), None)
+    if candidate is None or candidate.checked_in_at is None:
         raise DomainError(_("只能推选已签到的评标委员会成员担任组长。"), code="bad_candidate")
     if ChairVote.objects.filter(session=session, round=session.election_round, voter=voter).exists():
         raise DomainError(_("您已在第 %(round)s 轮推选中投过票，每轮只能投一票。") % {"round": session.election_round}, code="already_voted")
@@ -459,6 +460,8 @@ def reopen_stage(*, by: Actor, session: EvaluationSession, stage_kind: str, reas
     later = list(Stage.objects.select_for_update().filter(session=session, order__gt=stage.order))
     reset = [s.kind for s in later if s.status != StageStatus.PENDING]
     Stage.objects.filter(pk__in=[s.pk for s in later]).update(status=StageStatus.PENDING, opened_at=None, locked_at=None, locked_by=None)
+    if stage_kind == StageKind.QUALIFICATION:
+        stages.clear_qualification(session)
     if position <= STAGE_ORDER.index(StageKind.RANKING):
         stages.clear_ranking(session)
     if position <= STAGE_ORDER.index(StageKind.PRICE):

@@ -167,6 +167,11 @@ def tally_qualification(session) -> list[dict]:
     return rows
 
 
+def clear_qualification(session) -> None:
+    """The qualification reopened: no conclusion until it locks again (rejections stay)."""
+    BidResult.objects.filter(session=session).update(qualified=None, qualification_reasons=[])
+
+
 # --- scoring: the outlier gate ---------------------------------------------------------------
 
 def _scores_by_cell(session, members) -> dict[tuple[int, str], list[Score]]:

@@ -468,6 +468,23 @@ def test_reopening_a_stage_is_audited_snapshotted_and_resets_later_stages(world)
     assert fresh(world).state == SessionState.REPORTING
 
 
+def test_reopening_the_qualification_withdraws_its_conclusion_until_it_locks_again(world):
+    reviewing(world)
+    b = [x.bid.pk for x in world.bidders]
+    qualify_all(world, fail={(i, b[0], "Q2"): "证书过期" for i in range(3)})
+    lock(world, "qualification")
+    assert not BidResult.objects.get(session=world.session, bid_id=b[0]).qualified
+    room.reopen_stage(by=by(chair(world)), session=fresh(world), stage_kind="qualification", reason="投标人甲证书已核实有效")
+    assert set(BidResult.objects.filter(session=world.session).values_list("qualified", flat=True)) == {None}
+    assert stage_status(world, "scoring") == StageStatus.PENDING
+    snapshot = StageReopening.objects.get().snapshot["values"]["results"]
+    assert {r["bid"]: r["qualified"] for r in snapshot}[b[0]] is False
+    for member in world.members[:3]:
+        room.submit_verdict(by=by(member), session=fresh(world), bid=b[0], criterion="Q2", value=True)
+    lock(world, "qualification")
+    assert BidResult.objects.get(session=world.session, bid_id=b[0]).qualified is True
+
+
 def test_reject_all_needs_fewer_than_three_valid_bids_and_a_reason(world):
     reviewing(world)
     refused("qualification_open", room.reject_all, by=by(chair(world)), session=fresh(world), reason="有效投标不足")
