@@ -21,13 +21,14 @@ PLEDGE = gettext_lazy(
 
 
 def _event_messages() -> dict[str, str]:
-    """The event log's line per event kind (%(name)s takes the event's payload fields)."""
+    """The event log's line per event kind (%(name)s takes the event's payload fields; %(member)s is
+    the seat's label as the viewer may see it)."""
     return {
-        "member.checked_in": _("专家%(seat)s 已签到（%(checked_in)s / %(seats)s）。"),
-        "member.recused": _("专家%(seat)s 申请回避，其评审意见作废。"),
+        "member.checked_in": _("%(member)s 已签到（%(checked_in)s / %(seats)s）。"),
+        "member.recused": _("%(member)s 申请回避，其评审意见作废。"),
         "session.state": _("评标进入“%(state_label)s”。"),
         "chair.voted": _("推选组长：第 %(round)s 轮已投 %(voted)s / %(of)s 票。"),
-        "chair.elected": _("专家%(seat)s 当选组长（第 %(round)s 轮）。"),
+        "chair.elected": _("%(member)s 当选组长（第 %(round)s 轮）。"),
         "chair.no_majority": _("第 %(round)s 轮推选无人过半数，进行第 %(next_round)s 轮推选。"),
         "chair.round": _("重新推选组长（第 %(round)s 轮）。"),
         "stage.opened": _("“%(stage_label)s”阶段开始。"),
@@ -75,7 +76,7 @@ def _messages() -> dict:
         "checked_in": _("已签到"),
         "not_checked_in": _("未签到"),
         "progress": _("%(done)s / %(total)s"),
-        "pending_outliers": _("专家%(seat)s：%(count)s 项偏离待说明"),
+        "pending_outliers": _("%(member)s：%(count)s 项偏离待说明"),
         "yuan": _("%(amount)s 元"),
         "tied": _("并列（需抽签决定）"),
         "abnormally_low": _("报价明显偏低（须先要求书面澄清，P21）"),

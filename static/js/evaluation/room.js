@@ -63,7 +63,8 @@ function money(fen) {
 const stageStatus = (kind) => (state.stages.find((s) => s.kind === kind) || {}).status;
 const bidder = (bid) => (state.bids.find((b) => b.bid === bid) || {}).bidder || `#${bid}`;
 const isMember = () => state.viewer.role === "member";
-const seatLabel = (seat) => (state.members.find((m) => m.seat === seat && m.serving) || {}).label || `#${seat}`;
+// A seat's label as this viewer may see it ("专家3", or with the name); the latest holder of the seat.
+const seatLabel = (seat) => ([...state.members].reverse().find((m) => m.seat === seat) || {}).label || `#${seat}`;
 
 // --- connection ---------------------------------------------------------------------------------
 
@@ -152,7 +153,7 @@ function renderMembers() {
       el("td", {}, row ? el("span", {}, el("progress", { max: row.total || 1, value: row.done }), " ", fmt(M.progress, row)) : ""));
   }));
   const pending = Object.entries(state.outliers_pending || {});
-  $("outliers-pending").textContent = pending.map(([seat, count]) => fmt(M.pending_outliers, { seat, count })).join("；");
+  $("outliers-pending").textContent = pending.map(([seat, count]) => fmt(M.pending_outliers, { member: seatLabel(Number(seat)), count })).join("；");
 }
 
 function renderCheckIn() {
@@ -313,7 +314,8 @@ function renderRanking() {
 function eventText(event) {
   const template = M.events[event.kind] || M.events.unknown;
   const payload = event.payload || {};
-  return fmt(template, { ...payload, kind: event.kind, stage_label: L.stage[payload.stage] || "", state_label: L.session[payload.state] || "" });
+  return fmt(template, { ...payload, kind: event.kind, member: payload.seat !== undefined ? seatLabel(payload.seat) : "",
+    stage_label: L.stage[payload.stage] || "", state_label: L.session[payload.state] || "" });
 }
 
 function logEvent(event) {
