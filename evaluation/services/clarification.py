@@ -300,6 +300,23 @@ def open_clarifications(session: EvaluationSession):
     return session.clarifications.filter(status=ClarificationStatus.OPEN, deadline__gte=timezone.now()).order_by("number")
 
 
+def require_none_open(session: EvaluationSession, *, action: str) -> None:
+    """The gate before the panel concludes (ranking lock, rejecting all, drafting the report): a
+    clarification past its deadline is expired here (audited, in the caller's transaction) so the
+    report records it as expired; one still waiting for its answer refuses `action`, because the
+    bidder could no longer answer once the review is over. Call inside the caller's transaction,
+    with the session locked."""
+    now = timezone.now()
+    overdue = session.clarifications.select_for_update(of=("self",)).filter(status=ClarificationStatus.OPEN, deadline__lt=now)
+    for c in overdue:
+        _expire(Actor.system("chronograph"), EvaluationClarification.objects.select_related("session__lot", "bid__bidder").get(pk=c.pk), now)
+    waiting = list(open_clarifications(session))
+    if waiting:
+        listed = _("、").join(_("第%(number)s号（截止 %(deadline)s）") % {"number": c.number, "deadline": _local(c.deadline)} for c in waiting)
+        raise DomainError(_("尚有澄清等待投标人答复：%(list)s。答复或逾期后才能%(action)s。") % {"list": listed, "action": action},
+                          code="clarification_open")
+
+
 # --- expiry -------------------------------------------------------------------------------------
 
 def due(now: datetime):

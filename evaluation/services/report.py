@@ -115,6 +115,9 @@ def report_draft(*, by: Actor, session: EvaluationSession) -> EvaluationReport:
     session = _lock(session)
     if session.state != SessionState.REPORTING:
         raise IllegalTransition(_("排序阶段锁定后（评标报告阶段）才能生成评标报告。"), code="not_reporting")
+    from evaluation.services.clarification import require_none_open
+
+    require_none_open(session, action=_("生成评标报告"))
     previous = current_report(session)
     if previous is not None:
         if previous.state == ReportState.FINAL:

@@ -379,6 +379,37 @@ def _require_complete(session: EvaluationSession, kind: str) -> None:
         raise DomainError(_("以下成员尚未完成本阶段的评审：%(seats)s。") % {"seats": _seats(missing)}, code="incomplete", )
 
 
+def _require_current_panel(session: EvaluationSession, before: str) -> None:
+    """A stage locked before a recusal was decided with the recused member's (now void) values and
+    without their replacement's. Nothing after it may lock (nor may all bids be rejected on it)
+    until the chair reopens it and the panel as it now is completes it (P12): the report then shows
+    the reopening. `before`: the stage about to lock (or "reject_all")."""
+    members = stages.serving_members(session)
+    if not stages.panel_complete(session, members):
+        raise DomainError(_("评标委员会成员不齐（有成员回避后尚未补足或尚未签到），不能锁定。"), code="panel_incomplete")
+    limit = STAGE_ORDER.index(before) if before in STAGE_ORDER else len(STAGE_ORDER)
+    for kind in (StageKind.QUALIFICATION, StageKind.SCORING):
+        if STAGE_ORDER.index(kind) >= limit:
+            continue
+        if Stage.objects.get(session=session, kind=kind).status != StageStatus.LOCKED:
+            continue
+        counts = stages.progress(session, kind, members)
+        missing = sorted(c["seat"] for c in counts.values() if c["done"] < c["total"])
+        if missing:
+            raise DomainError(
+                _("评标委员会成员有变动（回避及补足），已锁定的“%(stage)s”阶段缺少%(seats)s的评审意见：请组长重新开启该阶段，"
+                  "由现在的评标委员会完成评审后再继续。") % {"stage": StageKind(kind).label, "seats": _seats(missing)},
+                code="panel_changed")
+
+
+def _no_open_clarifications(session: EvaluationSession, action: str) -> None:
+    """The review ends with the ranking's lock or with rejecting all: no clarification may still be
+    waiting for the bidder's answer (it could not be answered any more, nor reach the report)."""
+    from evaluation.services.clarification import require_none_open
+
+    require_none_open(session, action=action)
+
+
 def _seats(seats) -> str:
     return _("、").join(_("专家%(seat)s") % {"seat": seat} for seat in seats)
 
@@ -408,6 +439,7 @@ def lock_stage(*, by: Actor, session: EvaluationSession, stage_kind: str) -> Sta
     stage = _stage(session, stage_kind)
     if stage.status != StageStatus.OPEN:
         raise DomainError(_("“%(stage)s”阶段不在进行中，不能锁定。") % {"stage": stage.get_kind_display()}, code="stage_not_open")
+    _require_current_panel(session, stage_kind)
     if stage_kind in (StageKind.QUALIFICATION, StageKind.SCORING):
         _require_complete(session, stage_kind)
     if stage_kind == StageKind.QUALIFICATION:
@@ -419,6 +451,7 @@ def lock_stage(*, by: Actor, session: EvaluationSession, stage_kind: str) -> Sta
     if stage_kind == StageKind.PRICE:
         stages.compute_price(session)  # a bid rejected meanwhile (P21) leaves the benchmark
     if stage_kind == StageKind.RANKING:
+        _no_open_clarifications(session, _("锁定排序（评审结束后投标人不能再答复）"))
         if session.benchmark.get("bids") != stages.qualified_bid_ids(session):
             raise DomainError(_("报价评分锁定后又有投标被否决：请重新开启报价评分阶段，按现有有效投标重新计算评标基准价。"),
                               code="valid_bids_changed")
@@ -486,9 +519,11 @@ def reject_all(*, by: Actor, session: EvaluationSession, reason: str) -> Evaluat
     reason = _text(reason, _("否决所有投标的理由"), required=True)
     if Stage.objects.get(session=session, kind=StageKind.QUALIFICATION).status != StageStatus.LOCKED:
         raise DomainError(_("资格审查结束（锁定）后才能判断有效投标是否不足3家。"), code="qualification_open")
+    _require_current_panel(session, "reject_all")
     valid = len(stages.qualified_bid_ids(session))
     if valid >= MIN_VALID_BIDS:
         raise DomainError(_("有效投标有 %(count)s 家，不少于3家，不能否决所有投标（P27）。") % {"count": valid}, code="enough_valid_bids")
+    _no_open_clarifications(session, _("否决所有投标"))
     session.rejected_all_reason = reason
     session.finished_at = timezone.now()
     fsm_transition(session, "reject_all", by=by, tender_id=_tender_id(session),

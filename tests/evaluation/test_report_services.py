@@ -222,3 +222,24 @@ def test_the_rooms_snapshot_part_tells_each_member_what_to_do(rep):
     part = snapshot_part(rep.session, rep.members[1].user)
     assert part["viewer"] == {"must_answer": False, "answered": "signed"} and part["can_draft"] is False
     assert [a["response"] for a in part["answers"]].count("signed") == 1
+
+
+def test_no_draft_while_a_clarification_waits_and_an_overdue_one_is_recorded_expired(rep, clock):
+    """A report drafted while the panel still waits for a bidder's answer would leave the answer out
+    for good: refused. One past its deadline is recorded as expired, in the report too."""
+    from datetime import timedelta
+
+    from evaluation.models import ClarificationStatus, EvaluationClarification
+
+    world = rep.world
+    asked = EvaluationClarification.objects.create(session=rep.session, bid=world.bidders[0].bid, number=1, question="请说明工期。",
+                                                   deadline=clock() + timedelta(minutes=30), asked_by=rep.chair, asked_at=clock())
+    with pytest.raises(DomainError) as caught:
+        report_draft(by=rep.by(rep.chair), session=rep.session)
+    assert caught.value.code == "clarification_open" and "第1号" in str(caught.value.message)
+    assert not EvaluationReport.objects.filter(session=rep.session).exists()
+    clock.advance(minutes=31)
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    asked.refresh_from_db()
+    assert asked.status == ClarificationStatus.EXPIRED
+    assert [c["status"] for c in report.statement["clarifications"]] == ["expired"]

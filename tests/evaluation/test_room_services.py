@@ -543,3 +543,66 @@ def test_a_bid_rejected_meanwhile_leaves_the_benchmark_and_the_ranking(clock):
     ranked = BidResult.objects.filter(session=world.session, rank__isnull=False)
     assert sorted(r.bid_id for r in ranked) == sorted(b.bid.pk for b in world.bidders[:3])
     assert fresh(world).state == SessionState.REPORTING
+
+
+# --- clarifications still waiting when the review ends -----------------------------------------
+
+
+def _ask(world, minutes: int = 30):
+    from evaluation.services import clarification
+
+    return clarification.clarification_ask(by=by(chair(world)), session=fresh(world), bid=world.bidders[1].bid,
+                                            question="请说明施工组织设计中的工期安排。", deadline=world.clock() + timedelta(minutes=minutes))
+
+
+def test_the_ranking_does_not_lock_while_a_clarification_waits_for_its_answer(world, clock):
+    from evaluation.models import ClarificationStatus
+
+    scored(world)
+    for kind in ("scoring", "price"):
+        lock(world, kind)
+    asked = _ask(world)
+    before = (len(events(world)), AuditEvent.objects.count())
+    error = refused("clarification_open", lock, world, "ranking")
+    assert "第1号" in str(error.message)
+    assert (len(events(world)), AuditEvent.objects.count()) == before
+    assert stage_status(world, "ranking") == StageStatus.OPEN and fresh(world).state == SessionState.REVIEWING
+    clock.set(asked.deadline + timedelta(seconds=1))  # unanswered: it expires, and the panel goes on
+    lock(world, "ranking")
+    assert fresh(world).state == SessionState.REPORTING
+    asked.refresh_from_db()
+    assert asked.status == ClarificationStatus.EXPIRED
+    assert events(world, "clarification.expired")[-1].payload["number"] == 1
+
+
+def test_reject_all_is_refused_while_a_clarification_waits_for_its_answer(world):
+    reviewing(world)
+    b = [x.bid.pk for x in world.bidders]
+    qualify_all(world, fail={(i, bid, "Q1"): "资质不符" for i in range(3) for bid in b[:2]})
+    lock(world, "qualification")
+    _ask(world)
+    refused("clarification_open", room.reject_all, by=by(chair(world)), session=fresh(world), reason="有效投标不足3家")
+    assert fresh(world).state == SessionState.REVIEWING and fresh(world).rejected_all_reason == ""
+
+
+def test_after_a_recusal_a_stage_locked_with_the_recused_members_values_must_be_redone(world, replacements):
+    """P12: the recused member's verdicts are void and their replacement gave none, so the locked
+    qualification no longer stands for the panel: nothing after it locks until the chair reopens it
+    and the panel as it now is completes it (the reopening reaches the report's history)."""
+    reviewing(world)
+    qualify_all(world)
+    lock(world, "qualification")
+    leaving = world.members[3]
+    room.declare_conflict(by=by(leaving), session=fresh(world), conflict="发现与投标人乙存在利害关系")
+    room.check_in(by=by(world.members[3]), session=fresh(world), pledge=True)  # the replacement, same seat
+    score_all(world)
+    before = (len(events(world)), stage_status(world, "scoring"))
+    error = refused("panel_changed", lock, world, "scoring")
+    assert "资格审查" in str(error.message) and "专家4" in str(error.message)
+    assert (len(events(world)), stage_status(world, "scoring")) == before
+    room.reopen_stage(by=by(chair(world)), session=fresh(world), stage_kind="qualification", reason="专家4回避，由补抽专家重新评审")
+    qualify_all(world)
+    lock(world, "qualification")
+    lock(world, "scoring")  # the scores given meanwhile stand
+    assert stage_status(world, "price") == StageStatus.OPEN
+    assert StageReopening.objects.filter(stage__session=world.session, stage__kind="qualification").count() == 1
