@@ -70,9 +70,31 @@ def detail(request, pk: int):
         context["registrations"] = selectors.registrations_visible_to(user, tender)
         context["downloads"] = selectors.downloads_visible_to(user, tender)
         context["objections"] = selectors.objections_visible_to(user, tender)
+        context["evaluation_links"] = _evaluation_links(user, context["lots"])
     if context["is_bidder"]:
         context.update(_bidder_context(user.organisation, tender, context["registrations"]))
     return render(request, "tendering/detail.html", context)
+
+
+def _evaluation_links(user, lots) -> list[dict]:
+    """Per lot, the evaluation pages this user may open: the drawing record, the room, the report,
+    or (centre staff) the drawing request while the lot has none."""
+    from evaluation.models import Drawing, DrawingState, EvaluationSession
+
+    links = []
+    for lot in lots:
+        drawing = Drawing.objects.filter(lot=lot).exclude(state=DrawingState.REFUSED).order_by("-requested_at").first()
+        session = EvaluationSession.objects.filter(lot=lot).select_related("drawing", "lot__tender").first()
+        entry = {
+            "lot": lot,
+            "request_drawing": drawing is None and lot.state in ("closed", "opening", "evaluating") and can(user, "evaluation.request_drawing", lot),
+            "drawing": drawing if drawing is not None and can(user, "evaluation.view_drawing", drawing) else None,
+            "room": session is not None and can(user, "evaluation.room_view", session),
+            "report": session is not None and session.reports.exists() and can(user, "evaluation.report_view", session),
+        }
+        if entry["request_drawing"] or entry["drawing"] or entry["room"] or entry["report"]:
+            links.append(entry)
+    return links
 
 
 def _bidder_context(organisation, tender, registrations) -> dict:
