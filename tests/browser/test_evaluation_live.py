@@ -249,13 +249,13 @@ def test_five_experts_score_one_tender_to_a_signed_report(stack, browser, tmp_pa
         # Expert 2 sees expert 3's progress live, never the value.
         expect(members_row(e2.page, 3)).to_contain_text("12 / 12", timeout=WAIT)
         assert not distinct_value(e2.page.content())
-        lap("scoring e3")
+        lap("scoring: expert 3")
         for expert in (chair, e2, e4):
             fill_scores(expert)
         fill_scores(e5, off_step_first=True)
         for expert in experts:
             expect(members_row(e2.page, expert.seat)).to_contain_text("12 / 12", timeout=WAIT)
-        lap("scoring all")
+        lap("scoring: the others")
 
         # Everyone is done: expert 4's outlier is flagged in expert 4's page only, the lock is refused.
         outlier_row = e4.page.locator("#scoring-table tbody tr", has_text=bidder_names[OUTLIER_BID])
@@ -271,7 +271,7 @@ def test_five_experts_score_one_tender_to_a_signed_report(stack, browser, tmp_pa
         assert not distinct_value(e2.page.content())  # complete but not locked: still hidden
         assert not frames_with_distinct(e2), frames_with_distinct(e2)[:1]
 
-        lap("outlier refused")
+        lap("outlier gate")
         outlier_reason.fill(OUTLIER_REASON)
         outlier_reason.dispatch_event("change")
         expect(e4.page.locator("#scoring-status")).to_have_text("已完成。", timeout=WAIT)
@@ -286,7 +286,7 @@ def test_five_experts_score_one_tender_to_a_signed_report(stack, browser, tmp_pa
         expect(e2.page.locator("#scoring-table")).to_contain_text(OUTLIER_REASON)
         assert all(at >= locked_at for at, text in e2.frames if distinct_value(text))
         assert frames_with_distinct(e2)
-        lap("scoring")
+        lap("scoring lock")
 
         # --- price (the benchmark), ranking, hand-over to the report ---------------------------------
         for expert in experts:
@@ -371,6 +371,10 @@ def test_five_experts_score_one_tender_to_a_signed_report(stack, browser, tmp_pa
         assert check["exit"] == 0 and "FAIL" not in check["out"], (name, check["out"])
     assert checks["report_verify"]["out"].count("OK") >= 5, checks["report_verify"]["out"]
     assert checks["audit_verify"]["out"].startswith("OK "), checks["audit_verify"]["out"]
+    stack.check_alive()
+    for name in ("daphne", "worker", "chronograph"):
+        log = stack.log_tail(name, chars=10_000_000)
+        assert "Traceback" not in log and not re.search(r'" 5\d\d ', log), (name, log[-3000:])
     errors = [f"expert {e.seat}: {error}" for e in experts for error in e.errors]
     assert not errors, errors
     lap("verify")
