@@ -344,7 +344,15 @@ on("declare-conflict", () => {
   if (!conflict) return say("checkin-status", M.reason_required, "error");
   run("declare_conflict", { conflict }, "checkin-status", { confirmText: M.confirm_recuse });
 });
-on("vote", () => run("vote_chair", { candidate: Number($("candidate").value) }, "election-status"));
+on("vote", async () => {
+  const candidate = Number($("candidate").value);
+  const result = await run("vote_chair", { candidate }, "election-status");
+  // The vote counts at once: the page stops offering a second one (the server refuses it anyway).
+  if (result && (result.ok || result.code === "already_voted")) {
+    state.viewer.voted_for = result.ok ? result.candidate : candidate;
+    renderElection();
+  }
+});
 on("lock-stage", () => {
   const stage = $("lock-stage").dataset.stage;
   run("lock_stage", { stage }, "chair-status", { confirmText: fmt(M.confirm_lock, { stage: L.stage[stage] }) });
