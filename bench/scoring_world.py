@@ -70,11 +70,20 @@ def phase_setup(work: Path, rooms: int, experts: int, bids: int, criteria: int) 
     from bidding.capital_numerals import to_capital
     from bidding.models import Bid
     from evaluation.models import (
-        Drawing, DrawingState, EvaluationSession, MemberKind, PanelMember, SessionState, Stage, StageKind, StageStatus,
+        Drawing,
+        DrawingState,
+        EvaluationSession,
+        MemberKind,
+        PanelMember,
+        SessionState,
+        Stage,
+        StageKind,
+        StageStatus,
     )
     from evaluation.services import room
     from evaluation.services.session import create_session
-    from opening.models import BidOpening, DecryptionStatus, OpeningSession, SessionState as OpeningState
+    from opening.models import BidOpening, DecryptionStatus, OpeningSession
+    from opening.models import SessionState as OpeningState
     from tendering.models import Lot, LotState, TenderState
     from tests import factories
     from tests.evaluation.world import make_expert
@@ -131,7 +140,9 @@ def phase_setup(work: Path, rooms: int, experts: int, bids: int, criteria: int) 
 
     t = time.perf_counter()
     for lot, session, members in panels:
-        fresh = lambda: EvaluationSession.objects.get(pk=session.pk)  # noqa: E731
+        def fresh(pk=session.pk):
+            return EvaluationSession.objects.get(pk=pk)
+
         for member in members:
             room.check_in(by=actor(member.user), session=fresh(), pledge=True)
         chair = PanelMember.objects.get(pk=members[0].pk)
