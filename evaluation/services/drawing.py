@@ -312,6 +312,12 @@ def replace_member(*, by: Actor, member: PanelMember, status: str, reason: str) 
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请写明原因。"), code="reason_required")
+    from evaluation.services import room
+
+    session = EvaluationSession.objects.filter(drawing_id=member.drawing_id).first()
+    if status == MemberStatus.RECUSED and session is not None and not room.recusing():
+        # Once the session exists a recusal also voids the member's values and tells the room.
+        return room.recuse_member(by=by, session=session, member=member, reason=reason).replaced_by
     member = _lock_member(member)
     drawing = Drawing.objects.select_for_update().get(pk=member.drawing_id)
     if not member.serving:

@@ -15,6 +15,7 @@ moves the session to REPORTING.
 
 from __future__ import annotations
 
+import contextvars
 from decimal import Decimal
 
 from django.db import transaction
@@ -147,6 +148,15 @@ def _progress_event(session, kind: str, member: PanelMember) -> None:
 
 # --- check-in and recusal ---------------------------------------------------------------------
 
+_RECUSING: contextvars.ContextVar[bool] = contextvars.ContextVar("evaluation_room_recusing", default=False)
+
+
+def recusing() -> bool:
+    """True while the room's recusal is drawing the replacement (drawing.replace_member then only
+    replaces; the room voids the values and tells the room)."""
+    return _RECUSING.get()
+
+
 def _replace(by: Actor, member: PanelMember, reason: str) -> PanelMember | None:
     """The recused member is replaced by a new draw (the POOL+DRAWING area's
     drawing.replace_member). Until that exists: mark the member recused and leave the seat's
@@ -156,7 +166,11 @@ def _replace(by: Actor, member: PanelMember, reason: str) -> PanelMember | None:
     except ImportError:
         replace_member = None
     if replace_member is not None:
-        return replace_member(by=by, member=member, status=MemberStatus.RECUSED.value, reason=reason)
+        token = _RECUSING.set(True)
+        try:
+            return replace_member(by=by, member=member, status=MemberStatus.RECUSED.value, reason=reason)
+        finally:
+            _RECUSING.reset(token)
     member.status = MemberStatus.RECUSED
     member.status_reason = reason
     member.status_changed_at = timezone.now()
@@ -231,6 +245,28 @@ def declare_conflict(*, by: Actor, session: EvaluationSession, conflict: str) ->
         raise IllegalTransition(_("评标已进入“%(state)s”阶段。") % {"state": session.get_state_display()}, code="checkin_closed")
     conflict = _text(conflict, _("回避事由"), required=True)
     _recuse(by, session, member, conflict)
+    member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def recuse_member(*, by: Actor, session: EvaluationSession, member: PanelMember, reason: str) -> PanelMember:
+    """A recusal registered for a member by centre staff (drawing.replace_member sends it here once
+    the session exists): the same effects as the member's own declaration — replaced, verdicts and
+    scores void, the room told, a new chair election if needed (P12). Refused once the review is
+    over."""
+    require(by.user, "evaluation.replace_member", member)
+    session = _lock(session)
+    member = PanelMember.objects.select_for_update().get(pk=member.pk)
+    if member.drawing_id != session.drawing_id:
+        raise DomainError(_("该成员不属于本次评标的评标委员会。"), code="wrong_session")
+    if member.status not in stages.SERVING:
+        raise IllegalTransition(_("该成员已不在评标委员会中。"), code="not_serving")
+    if session.state not in (SessionState.CHECKIN, SessionState.ELECTING, SessionState.REVIEWING):
+        raise IllegalTransition(_("评审已结束（当前：%(state)s），不能再登记回避。") % {"state": session.get_state_display()},
+                                code="checkin_closed")
+    reason = _text(reason, _("回避事由"), required=True)
+    _recuse(by, session, member, reason)
     member.refresh_from_db()
     return member
 

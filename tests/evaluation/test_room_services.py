@@ -25,6 +25,7 @@ from evaluation.models import (
     StageReopening,
     StageStatus,
 )
+from evaluation.services import drawing as drawing_services
 from evaluation.services import room
 from opening.models import RoomEvent
 from tests.evaluation.room_helpers import by, chair, check_in_all, elect, fresh, lock, members, qualify_all, score_all
@@ -32,6 +33,7 @@ from tests.evaluation.world import EvaluationWorld
 from tests.factories import actor, person
 
 pytestmark = pytest.mark.django_db
+REAL_REPLACE_MEMBER = drawing_services.replace_member  # before the `replacements` fixture swaps it
 
 
 @pytest.fixture
@@ -606,3 +608,30 @@ def test_after_a_recusal_a_stage_locked_with_the_recused_members_values_must_be_
     lock(world, "scoring")  # the scores given meanwhile stand
     assert stage_status(world, "price") == StageStatus.OPEN
     assert StageReopening.objects.filter(stage__session=world.session, stage__kind="qualification").count() == 1
+
+
+def test_a_recusal_registered_by_the_centre_during_the_review_voids_the_members_values(world, replacements):
+    """The centre's page (drawing.replace_member) has the room's effects: the recused chair's
+    verdicts are void (no longer counted in the majority), the room is told, a new chair is elected."""
+    reviewing(world)
+    qualify_all(world)
+    leaving = chair(world)
+    REAL_REPLACE_MEMBER(by=actor(world.centre), member=leaving, status="recused", reason="交易中心核实：与投标人甲存在利害关系")
+    assert set(QualificationVerdict.objects.filter(member=leaving).values_list("void", flat=True)) == {True}
+    assert events(world, "member.recused")[-1].payload["seat"] == leaving.seat
+    session = fresh(world)
+    assert session.chair_id is None and events(world, "chair.round")
+    assert type(leaving).objects.get(pk=leaving.pk).status == MemberStatus.RECUSED
+    assert "evaluation.recuse" in audit_actions(world)
+
+
+def test_the_centre_cannot_register_a_recusal_once_the_review_is_over(world, replacements):
+    scored(world)
+    for kind in ("scoring", "price", "ranking"):
+        lock(world, kind)
+    member = members(world)[2]
+    with pytest.raises(DomainError) as caught:
+        REAL_REPLACE_MEMBER(by=actor(world.centre), member=member, status="recused", reason="利害关系")
+    assert caught.value.code == "checkin_closed"
+    assert type(member).objects.get(pk=member.pk).status in (MemberStatus.DRAWN, MemberStatus.CONFIRMED)
+    assert not Score.objects.filter(member=member, void=True).exists()
