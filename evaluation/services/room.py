@@ -564,6 +564,23 @@ def reject_all(*, by: Actor, session: EvaluationSession, reason: str) -> Evaluat
     session.finished_at = timezone.now()
     fsm_transition(session, "reject_all", by=by, tender_id=_tender_id(session),
                    payload={"chair": chair.seat, "valid_bids": valid, "reason": reason})
+    _fail_lot(by, session, reason, valid)
     append_event(session, "session.rejected_all", {"reason": reason, "valid_bids": valid})
     append_event(session, "session.state", {"state": session.state})
     return session
+
+
+def _fail_lot(by: Actor, session: EvaluationSession, reason: str, valid: int) -> None:
+    """Every bid rejected (P27): the lot fails (流标) in the same transaction, audited with the panel's
+    reason, and whoever obtained the documents is told; the tenderer re-tenders (L42). A lot not
+    in evaluation (e.g. suspended) is left to the tenderer's lot_fail."""
+    from tendering.models import Lot, LotState
+    from tendering.services._common import _notify_registered
+
+    lot = Lot.objects.select_for_update().select_related("tender").get(pk=session.lot_id)
+    if lot.state != LotState.EVALUATING:
+        return
+    lot.state_reason, lot.state_changed_at = _("评标委员会否决所有投标：%(reason)s") % {"reason": reason}, timezone.now()
+    notified = _notify_registered(lot.tender, _("标段流标：%(lot)s") % {"lot": lot}, lot.state_reason)
+    fsm_transition(lot, "fail", by=by, tender_id=lot.tender_id,
+                   payload={"reason": lot.state_reason, "evaluation": session.pk, "valid_bids": valid, "notified": notified})

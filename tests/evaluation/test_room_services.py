@@ -502,6 +502,9 @@ def test_reject_all_needs_fewer_than_three_valid_bids_and_a_reason(world):
     session = fresh(world)
     assert session.state == SessionState.REJECTED_ALL and session.rejected_all_reason == "有效投标不足3家，缺乏竞争"
     assert events(world, "session.rejected_all")[-1].payload == {"reason": "有效投标不足3家，缺乏竞争", "valid_bids": 2}
+    world.lot.refresh_from_db()  # the lot fails with the panel's reason, in the same transaction (L42)
+    assert world.lot.state == "failed" and "有效投标不足3家，缺乏竞争" in world.lot.state_reason
+    assert "lot.fail" in audit_actions(world)
 
 
 def test_reject_all_is_refused_with_three_valid_bids(world):
