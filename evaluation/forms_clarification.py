@@ -12,7 +12,7 @@ REASON_CHOICES = [("general", _("一般澄清")), ("abnormally_low", _("报价�
 
 class _BidChoice(forms.ModelChoiceField):
     def label_from_instance(self, bid):
-        return f"{bid.bidder.name}（#{bid.pk}）"
+        return f"{bid.bidder.name} (#{bid.pk})"
 
 
 class AskForm(forms.Form):
