@@ -23,6 +23,7 @@ msgid the Django layer translates) and its parameters, like `tendering.scheme.Sc
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -458,6 +459,15 @@ def rank(entries: Iterable[Mapping], *, tie_breaks: Iterable[str] = TIE_BREAKS) 
         ranked.append(Ranked(row["bid"], sorted_keys.index(key) + 1, row["total"], row["price_score"],
                              row["price_fen"], row["technical"], sorted_keys.count(key) > 1, decided_by))
     return ranked
+
+
+LOT_ALGORITHM = "sha256(seed || ':' || rank || ':' || bid id) ascending, hex"
+
+
+def lot_order(seed: bytes, rank: int, bids: Iterable[int]) -> list[int]:
+    """Drawing of lots (抽签) among bids still tied at `rank` after every tie-break: the order is
+    fixed by the seed (LOT_ALGORITHM), so anyone holding the recorded seed can draw it again."""
+    return sorted(bids, key=lambda bid: hashlib.sha256(seed + f":{rank}:{bid}".encode("ascii")).hexdigest())
 
 
 def candidates(ranked: list[Ranked], limit: int = MAX_CANDIDATES) -> list[Ranked]:

@@ -292,6 +292,13 @@ def render_pdf(statement: dict, statement_hash: str, *, answers: list[Answer] | 
                   widths=[24 * mm, 110 * mm, CONTENT - 134 * mm])
     else:
         doc.p(_("无中标候选人。"))
+    for group in (benchmark or {}).get("lots", {}).get("groups", []):
+        doc.p(_("并列第%(rank)s名的投标人（%(bids)s）经全部排序规则仍得分相同，锁定排序时抽签决定先后：%(order)s。") % {
+            "rank": group["rank"], "bids": _("、").join(str(bidders.get(b, b)) for b in group["bids"]),
+            "order": _("、").join(str(bidders.get(b, b)) for b in group["order"])}, doc.small)
+    if (benchmark or {}).get("lots"):
+        doc.p(_("抽签种子：%(seed)s（算法：%(algorithm)s）") % {"seed": benchmark["lots"]["seed_hex"],
+                                                          "algorithm": benchmark["lots"]["algorithm"]}, doc.small)
 
     doc.h2(_("十、偏离说明"))
     if statement["outliers"]:

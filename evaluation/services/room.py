@@ -492,13 +492,16 @@ def lock_stage(*, by: Actor, session: EvaluationSession, stage_kind: str) -> Sta
             raise DomainError(_("报价评分锁定后又有投标被否决：请重新开启报价评分阶段，按现有有效投标重新计算评标基准价。"),
                               code="valid_bids_changed")
         stages.compute_ranking(session)
+        lots = stages.draw_tied_candidates(session)
+    else:
+        lots = {}
     now = timezone.now()
     stage.status, stage.locked_at, stage.locked_by = StageStatus.LOCKED, now, chair
     stage.save(update_fields=["status", "locked_at", "locked_by"])
     values = stages.stage_values(session, stage_kind)
     record_event(by=by, action="evaluation.stage_lock", obj=session, tender_id=_tender_id(session),
-                 payload={"stage": stage_kind, "chair": chair.seat, "at": now.isoformat()})
-    append_event(session, "stage.locked", {"stage": stage_kind, "at": now.isoformat(), "values": values})
+                 payload={"stage": stage_kind, "chair": chair.seat, "at": now.isoformat(), **({"lots": lots} if lots else {})})
+    append_event(session, "stage.locked", {"stage": stage_kind, "at": now.isoformat(), "values": values, **({"lots": lots} if lots else {})})
     position = STAGE_ORDER.index(stage_kind)
     if position + 1 < len(STAGE_ORDER):
         if stage_kind == StageKind.QUALIFICATION and not stages.qualified_bid_ids(session):

@@ -15,6 +15,7 @@ Defaults for what a scheme may leave out (docs/evaluation-room.md, "Scheme optio
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -303,6 +304,38 @@ def compute_ranking(session) -> dict:
                      "criteria": {code: {"score": str(c.score), "weighted": str(c.weighted)} for code, c in scored.criteria.items()}})
     return {"rows": rows, "candidates": [{"bid": row.bid, "candidate_rank": candidate_rank[row.bid], "tied": row.tied} for row in lot.candidates],
             "tied": any(row.tied for row in lot.candidates)}
+
+
+def draw_tied_candidates(session) -> dict:
+    """At the ranking's lock: bids still tied after every tie-break (formulas.rank) within the
+    candidates' places (rank 1..3) are ordered by drawing lots (formulas.lot_order) with a fresh
+    random seed, and the candidates (at most 3, R53) follow that order. The seed, the algorithm and
+    each group's drawn order are written to session.benchmark["lots"] (part of the report's signed
+    statement) and returned for the audit and the room. {} when no tie touches the candidates."""
+    import secrets
+
+    benchmark = dict(session.benchmark or {})
+    benchmark.pop("lots", None)
+    results = [r for r in results_by_bid(session).values() if r.qualified and not r.rejected and r.rank is not None]
+    groups: dict[int, list[int]] = {}
+    for r in results:
+        groups.setdefault(r.rank, []).append(r.bid_id)
+    tied = {rank: sorted(bids) for rank, bids in groups.items() if len(bids) > 1 and rank <= formulas.MAX_CANDIDATES}
+    lots: dict = {}
+    if tied:
+        seed = secrets.token_bytes(32)
+        drawn = {rank: formulas.lot_order(seed, rank, bids) for rank, bids in tied.items()}
+        position = {bid: n for order in drawn.values() for n, bid in enumerate(order)}
+        ordered = sorted(results, key=lambda r: (r.rank, position.get(r.bid_id, 0), r.bid_id))
+        for n, r in enumerate(ordered, start=1):
+            r.candidate_rank = n if n <= formulas.MAX_CANDIDATES else None
+            r.save(update_fields=["candidate_rank"])
+        lots = {"seed_hex": seed.hex(), "seed_sha256": hashlib.sha256(seed).hexdigest(), "algorithm": formulas.LOT_ALGORITHM,
+                "groups": [{"rank": rank, "bids": tied[rank], "order": drawn[rank]} for rank in sorted(tied)]}
+        benchmark["lots"] = lots
+    session.benchmark = benchmark
+    session.save(update_fields=["benchmark"])
+    return lots
 
 
 def ranking_row(result: BidResult) -> dict:

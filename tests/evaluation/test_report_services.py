@@ -243,3 +243,15 @@ def test_no_draft_while_a_clarification_waits_and_an_overdue_one_is_recorded_exp
     asked.refresh_from_db()
     assert asked.status == ClarificationStatus.EXPIRED
     assert [c["status"] for c in report.statement["clarifications"]] == ["expired"]
+
+
+def test_a_drawing_of_lots_at_the_ranking_is_in_the_signed_statement_and_the_pdf(rep):
+    session = rep.session
+    b = sorted(x.bid.pk for x in rep.world.bidders)[:2]
+    session.benchmark = {**session.benchmark, "lots": {"seed_hex": "ab" * 32, "seed_sha256": "cd" * 32, "algorithm": "x",
+                                                       "groups": [{"rank": 1, "bids": b, "order": [b[1], b[0]]}]}}
+    session.save(update_fields=["benchmark"])
+    report = report_draft(by=rep.by(rep.chair), session=session)
+    assert report.statement["benchmark"]["lots"]["groups"][0]["order"] == [b[1], b[0]]
+    text = pdf_text(report).replace("\n", "")
+    assert "抽签决定先后" in text and "ab" * 16 in text

@@ -638,3 +638,35 @@ def test_the_centre_cannot_register_a_recusal_once_the_review_is_over(world, rep
     assert caught.value.code == "checkin_closed"
     assert type(member).objects.get(pk=member.pk).status in (MemberStatus.DRAWN, MemberStatus.CONFIRMED)
     assert not Score.objects.filter(member=member, void=True).exists()
+
+
+def test_a_tie_among_the_candidates_is_settled_at_the_lock_by_a_recorded_drawing_of_lots(clock):
+    """Four bids equal on every rule: who is candidate 1..3 is not left to the order the bids came
+    in, but drawn by lots at the ranking's lock with a recorded seed anyone can draw again."""
+    from evaluation import formulas
+
+    world = EvaluationWorld(clock, prices=[90_000_000] * 4)
+    world.seated(experts=5)
+    scored(world)
+    for kind in ("scoring", "price", "ranking"):
+        lock(world, kind)
+    session = fresh(world)
+    lots = session.benchmark["lots"]
+    b = sorted(x.bid.pk for x in world.bidders)
+    assert lots["groups"][0]["rank"] == 1 and lots["groups"][0]["bids"] == b
+    order = formulas.lot_order(bytes.fromhex(lots["seed_hex"]), 1, b)
+    assert lots["groups"][0]["order"] == order
+    results = {r.bid_id: r.candidate_rank for r in BidResult.objects.filter(session=session)}
+    assert [results[bid] for bid in order] == [1, 2, 3, None]
+    locked = events(world, "stage.locked")[-1].payload
+    assert locked["stage"] == "ranking" and locked["lots"]["seed_hex"] == lots["seed_hex"]
+    audit = AuditEvent.objects.filter(action="evaluation.stage_lock").order_by("-seq").first()
+    assert json.loads(audit.body)["payload"]["lots"]["groups"][0]["order"] == order
+
+
+def test_the_lot_order_is_a_function_of_the_seed():
+    from evaluation import formulas
+
+    assert formulas.lot_order(b"\x01" * 32, 1, [5, 7, 9]) == formulas.lot_order(b"\x01" * 32, 1, [9, 5, 7])
+    orders = {tuple(formulas.lot_order(bytes([n]) * 32, 1, [5, 7, 9])) for n in range(40)}
+    assert len(orders) > 1
