@@ -20,6 +20,7 @@ urlpatterns = [
     path("drawings/<int:pk>/run/", views.drawing_run, name="drawing_run"),
     path("drawings/<int:pk>/publish/", views.drawing_publish, name="drawing_publish"),
     path("drawings/members/<int:pk>/replace/", views.member_replace, name="member_replace"),
+    path("drawings/members/<int:pk>/representative/", views.representative_name, name="representative_name"),
     path("lots/<int:lot_id>/drawing/new/", views.drawing_new, name="drawing_new"),
     path("mine/", views.my_seats, name="my_seats"),
     path("mine/<int:pk>/confirm/", views.seat_confirm, name="seat_confirm"),

@@ -243,6 +243,17 @@ def drawing_detail(request, pk: int):
     insider = can(request.user, "evaluation.view_pool") or can(request.user, "tendering.manage_tender", drawing.lot.tender)
     if not insider and not names:
         rows = [row for row in rows if row["mine"]]  # an expert sees only their own seat
+    may_run = can(request.user, "evaluation.request_drawing", drawing.lot)
+    if may_run and drawing.state == DrawingState.DRAWN:
+        from accounts.models import Role, User
+
+        seated = drawing.members.values_list("user_id", flat=True)
+        candidates = list(User.objects.filter(organisation_id=drawing.lot.tender.tenderer_id, role=Role.TENDERER, is_active=True)
+                          .exclude(pk__in=seated).order_by("pk"))
+        for row in rows:
+            member = row["member"]
+            vacant = member.kind == "representative" and not member.serving and member.replaced_by_id is None
+            row["representatives"] = candidates if vacant else None
     return render(request, "evaluation/pool/drawing_detail.html", {
         "drawing": drawing, "lot": drawing.lot, "tender": drawing.lot.tender, "rows": rows, "names": names, "insider": insider,
         "summary": selectors.drawing_summary(drawing), "may_run": can(request.user, "evaluation.request_drawing", drawing.lot),
@@ -315,4 +326,22 @@ def member_replace(request, pk: int):
         ok, substitute = perform(request, drawing_services.replace_member, member=member, status=status, reason=form.cleaned_data["reason"])
         if ok:
             messages.success(request, _("已补抽替补专家。") if substitute else _("已登记；请招标人另行指定招标人代表。"))
+    return redirect("evaluation:drawing_detail", pk=member.drawing_id)
+
+
+@login_required
+@require_POST
+def representative_name(request, pk: int):
+    """Centre staff register the representative the tenderer names for a seat left by a
+    representative who declined or recused."""
+    from accounts.models import User
+
+    member = get_object_or_404(PanelMember.objects.select_related("drawing__lot__tender"), pk=pk)
+    require(request.user, "evaluation.request_drawing", member.drawing.lot)
+    user = User.objects.filter(pk=request.POST.get("user") or 0, organisation_id=member.drawing.lot.tender.tenderer_id).first() \
+        if str(request.POST.get("user", "")).isdigit() else None
+    if user is None:
+        messages.error(request, _("请选择招标人单位的一名用户。"))
+    elif perform(request, drawing_services.representative_name, member=member, user=user)[0]:
+        messages.success(request, _("已登记替补招标人代表。"))
     return redirect("evaluation:drawing_detail", pk=member.drawing_id)

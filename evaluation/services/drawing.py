@@ -367,6 +367,33 @@ def replace_member(*, by: Actor, member: PanelMember, status: str, reason: str) 
 
 
 @transaction.atomic
+def representative_name(*, by: Actor, member: PanelMember, user: User) -> PanelMember:
+    """A tenderer representative who declined or recused is replaced by another user of the
+    tenderer, whom the tenderer names and centre staff register in the same seat (experts are
+    drawn again instead, `replace_member`). Without it the panel could never be complete again."""
+    _authorise(by, "evaluation.request_drawing", member.drawing.lot)
+    member = _lock_member(member)
+    drawing = Drawing.objects.select_for_update(of=("self",)).get(pk=member.drawing_id)
+    if member.kind != MemberKind.REPRESENTATIVE or member.serving or member.replaced_by_id is not None:
+        raise IllegalTransition(_("只能为拒绝参加或回避、尚未替补的招标人代表指定替补。"), code="not_vacant")
+    if drawing.state != DrawingState.DRAWN:
+        raise IllegalTransition(_("抽取结果已公布或尚未抽取，不能再替补。"), code="drawing_state")
+    session = EvaluationSession.objects.filter(drawing=drawing).first()
+    if session is not None and session.finished_at is not None:
+        raise DomainError(_("评标已结束。"), code="session_over")
+    if user is None or drawing.members.filter(user=user).exists():
+        raise DomainError(_("该用户已在本评标委员会中（或曾拒绝参加、回避），不能担任替补招标人代表。"), code="representatives")
+    (user,) = _clean_representatives(drawing.lot, 1, [user])
+    new_member = PanelMember.objects.create(drawing=drawing, kind=MemberKind.REPRESENTATIVE, user=user, seat=member.seat,
+                                            round=member.round + 1, venue=member.venue)
+    member.replaced_by = new_member
+    member.save(update_fields=["replaced_by"])
+    record_event(by=by, action="evaluation.representative_name", obj=member, tender_id=drawing.lot.tender_id,
+                 payload={"drawing": drawing.pk, "seat": member.seat, "replaces": member.pk, "member": new_member.pk, "user": user.pk})
+    return new_member
+
+
+@transaction.atomic
 def publish_result(*, by: Actor, drawing: Drawing) -> Drawing:
     """The drawing's result is public (called when the candidates are publicised): the seed is
     revealed (audited with its hex) so anyone can re-run the draw, and the panel's names are shown to

@@ -171,6 +171,31 @@ def test_representatives_are_seated_after_the_experts(eval_world):
     assert seats[5].status == MemberStatus.DECLINED
 
 
+
+def test_a_representative_who_declined_is_replaced_by_another_the_tenderer_names(eval_world):
+    """Without it the seat stays empty and the panel can never be complete (the room cannot lock)."""
+    eval_world.pool(6)
+    rep, other = factories.make_user(eval_world.tender.tenderer), factories.make_user(eval_world.tender.tenderer)
+    drawing = drawn(eval_world, experts=4, reps=1, representatives=[rep])
+    seat5 = drawing.members.get(seat=5)
+    with pytest.raises(DomainError) as caught:  # still serving: nothing to fill
+        service.representative_name(by=actor(eval_world.centre), member=seat5, user=other)
+    assert caught.value.code == "not_vacant"
+    service.replace_member(by=actor(rep), member=seat5, status="declined", reason="出差")
+    with pytest.raises(PermissionDenied):
+        service.representative_name(by=actor(rep), member=seat5, user=other)
+    for wrong in (rep, person("tenderer"), drawing.members.get(seat=1).user):
+        with pytest.raises(DomainError):
+            service.representative_name(by=actor(eval_world.centre), member=seat5, user=wrong)
+    new = service.representative_name(by=actor(eval_world.centre), member=seat5, user=other)
+    assert {m.seat: m.user for m in serving(drawing)}[5] == other and new.kind == "representative"
+    seat5.refresh_from_db()
+    assert seat5.replaced_by == new
+    assert AuditEvent.objects.filter(action="evaluation.representative_name").count() == 1
+    with pytest.raises(DomainError):  # filled already
+        service.representative_name(by=actor(eval_world.centre), member=seat5, user=factories.make_user(eval_world.tender.tenderer))
+
+
 def test_one_drawing_per_lot_and_the_session_must_be_ahead(eval_world):
     eval_world.pool(6)
     with pytest.raises(DomainError, match="晚于当前时间"):

@@ -246,3 +246,25 @@ def test_lot_not_drawable_is_refused_with_the_reason(eval_world):
     response = request_by_form(world, client_for(world.centre))
     assert response.status_code == 200 and "不能抽取评标专家" in response.content.decode()
     assert not Drawing.objects.exists()
+
+
+def test_the_centre_registers_the_representative_the_tenderer_names_for_a_vacant_seat(eval_world):
+    world = eval_world
+    world.pool(6)
+    rep, other = factories.make_user(world.tender.tenderer), factories.make_user(world.tender.tenderer)
+    starts = timezone.now() + timedelta(hours=2)
+    drawing = drawing_services.drawing_request(by=actor(world.centre), lot=world.lot, session_starts_at=starts,
+                                               session_ends_at=starts + timedelta(hours=3), slots=[{"specialty": "A08", "count": 4}],
+                                               tenderer_representatives=1, representatives=[rep])
+    drawing = drawing_services.drawing_run(by=actor(world.centre), drawing=drawing)
+    seat5 = drawing.members.get(seat=5)
+    drawing_services.replace_member(by=actor(rep), member=seat5, status="declined", reason="出差")
+    client = client_for(world.centre)
+    page = client.get(reverse("evaluation:drawing_detail", args=[drawing.pk])).content.decode()
+    assert reverse("evaluation:representative_name", args=[seat5.pk]) in page and other.label in page
+    url = reverse("evaluation:representative_name", args=[seat5.pk])
+    assert client_for(rep).post(url, {"user": other.pk}).status_code == 403
+    response = client.post(url, {"user": "x"}, follow=True)
+    assert "请选择招标人单位的一名用户" in response.content.decode()
+    client.post(url, {"user": other.pk})
+    assert drawing.members.get(seat=5, status=MemberStatus.DRAWN).user == other
