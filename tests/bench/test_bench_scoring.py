@@ -47,7 +47,7 @@ def test_bench_scoring_small_run_delivers_every_progress_event_once_and_reports_
     assert checks["socket_errors"] == [] and checks["error_messages"] == 0
     assert checks["tracebacks_in_daphne_logs"] == 0
     assert result["lost"] == 0 and result["duplicated"] == 0 and result["clients_behind_at_end"] == 0
-    assert result["connections_dropped"] == 0 and checks["reconnects"] == 0
+    assert result["connections_dropped"] == 0 and checks["reconnects"] == 0 and result["never_delivered"] == 0
     assert steady["lost"] == 0 and steady["duplicated"] == 0 and steady["gaps_seen"] == 0
 
     # The figures are all there.
