@@ -91,6 +91,7 @@ def _reviewing(session: EvaluationSession) -> None:
     if session.state != SessionState.REVIEWING:
         raise IllegalTransition(_("评标委员会只在评审阶段发出澄清（当前：%(state)s）。") % {"state": session.get_state_display()},
                                 code="not_reviewing")
+    _lot_evaluating(session)
     now = timezone.now()
     if not (session.starts_at <= now <= session.ends_at):
         raise DeadlineError(_("不在评标时间内（%(start)s 至 %(end)s）。") % {"start": _local(session.starts_at), "end": _local(session.ends_at)},
@@ -208,6 +209,13 @@ def _check_answerable(clarification: EvaluationClarification) -> None:
                             code="deadline_passed")
     if clarification.session.state != SessionState.REVIEWING:
         raise IllegalTransition(_("评标委员会的评审已结束，不再接收澄清答复。"), code="not_reviewing")
+    _lot_evaluating(clarification.session)
+
+
+def _lot_evaluating(session: EvaluationSession) -> None:
+    from evaluation.services.room import require_lot_evaluating
+
+    require_lot_evaluating(session)
 
 
 @transaction.atomic

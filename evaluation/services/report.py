@@ -116,7 +116,9 @@ def report_draft(*, by: Actor, session: EvaluationSession) -> EvaluationReport:
     if session.state != SessionState.REPORTING:
         raise IllegalTransition(_("排序阶段锁定后（评标报告阶段）才能生成评标报告。"), code="not_reporting")
     from evaluation.services.clarification import require_none_open
+    from evaluation.services.room import require_lot_evaluating
 
+    require_lot_evaluating(session)
     require_none_open(session, action=_("生成评标报告"))
     previous = current_report(session)
     if previous is not None:
@@ -164,6 +166,12 @@ def _open_report(session: EvaluationSession, report: EvaluationReport) -> Evalua
     return report
 
 
+def _lot_evaluating(session: EvaluationSession) -> None:
+    from evaluation.services.room import require_lot_evaluating
+
+    require_lot_evaluating(session)
+
+
 def _answering_member(by: Actor, session: EvaluationSession, report: EvaluationReport):
     member = serving_member(by.user, session)
     if member is None:
@@ -181,6 +189,7 @@ def report_sign(*, by: Actor, report: EvaluationReport, signature_b64: str) -> R
     require(by.user, "evaluation.report_answer", session)
     session = _lock(session)
     report = _open_report(session, report)
+    _lot_evaluating(session)
     member = _answering_member(by, session, report)
     key = active_key(by.user)
     if key is None:
@@ -210,6 +219,7 @@ def report_dissent(*, by: Actor, report: EvaluationReport, text: str) -> ReportD
     require(by.user, "evaluation.report_answer", session)
     session = _lock(session)
     report = _open_report(session, report)
+    _lot_evaluating(session)
     member = _answering_member(by, session, report)
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:

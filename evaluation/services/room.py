@@ -81,10 +81,23 @@ def _require_window(session: EvaluationSession) -> None:
         raise DeadlineError(_("评标时间已于 %(end)s 结束，评标室已关闭。") % {"end": _local(session.ends_at)}, code="outside_window")
 
 
+def require_lot_evaluating(session: EvaluationSession) -> None:
+    """The panel works only while its lot is in evaluation: a lot suspended (暂停, e.g. while a
+    complaint is handled), cancelled (终止) or failed stops the room, the clarifications and the
+    report until it resumes."""
+    from tendering.models import Lot, LotState
+
+    state = Lot.objects.values_list("state", flat=True).get(pk=session.lot_id)
+    if state != LotState.EVALUATING:
+        raise IllegalTransition(_("标段当前为“%(state)s”，评标不能继续；标段恢复评标后才能操作。") % {"state": LotState(state).label},
+                                code="lot_not_evaluating")
+
+
 def _member(by: Actor, session: EvaluationSession, *, checked_in: bool = True) -> PanelMember:
     """The acting member's serving seat, in the window (and checked in, unless checking in)."""
     require(by.user, "evaluation.room_member", session)
     _require_window(session)
+    require_lot_evaluating(session)
     member = PanelMember.objects.select_for_update().get(
         drawing_id=session.drawing_id, user=by.user, status__in=stages.SERVING)
     if checked_in and member.checked_in_at is None:

@@ -364,3 +364,17 @@ def test_the_chronograph_tick_expires_overdue_clarifications(world, clock):
     c.refresh_from_db()
     assert c.status == ClarificationStatus.EXPIRED and len(events(world.session, "clarification.expired")) == 1
     assert not [d for d in chronograph.tick(timezone.now()) if d["action"] == "clarification.expire"]
+
+
+def test_no_question_or_answer_while_the_lot_is_suspended(world):
+    from tendering.models import Lot
+
+    c = ask(world, world.session)
+    Lot.objects.filter(pk=world.lot.pk).update(state="suspended")
+    with pytest.raises(IllegalTransition) as caught:
+        answer(world, c)
+    assert caught.value.code == "lot_not_evaluating"
+    with pytest.raises(IllegalTransition):
+        ask(world, world.session, bidder=1)
+    c.refresh_from_db()
+    assert c.status == ClarificationStatus.OPEN and EvaluationClarification.objects.count() == 1

@@ -255,3 +255,16 @@ def test_a_drawing_of_lots_at_the_ranking_is_in_the_signed_statement_and_the_pdf
     assert report.statement["benchmark"]["lots"]["groups"][0]["order"] == [b[1], b[0]]
     text = pdf_text(report).replace("\n", "")
     assert "抽签决定先后" in text and "ab" * 16 in text
+
+
+def test_no_draft_or_signature_while_the_lot_is_suspended(rep):
+    from tendering.models import Lot
+
+    report = report_draft(by=rep.by(rep.chair), session=rep.session)
+    Lot.objects.filter(pk=rep.session.lot_id).update(state="suspended")
+    with pytest.raises(DomainError) as caught:
+        sign(rep, rep.members[1], report)
+    assert caught.value.code == "lot_not_evaluating"
+    with pytest.raises(DomainError):
+        report_dissent(by=rep.by(rep.members[2]), report=report, text="不同意")
+    assert not report.signatures.exists() and not report.dissents.exists()

@@ -670,3 +670,19 @@ def test_the_lot_order_is_a_function_of_the_seed():
     assert formulas.lot_order(b"\x01" * 32, 1, [5, 7, 9]) == formulas.lot_order(b"\x01" * 32, 1, [9, 5, 7])
     orders = {tuple(formulas.lot_order(bytes([n]) * 32, 1, [5, 7, 9])) for n in range(40)}
     assert len(orders) > 1
+
+
+@pytest.mark.parametrize("lot_state", ["suspended", "cancelled"])
+def test_the_room_stops_while_the_lot_is_suspended_or_cancelled(world, lot_state):
+    from tendering.models import Lot
+
+    scored(world)
+    Lot.objects.filter(pk=world.lot.pk).update(state=lot_state)
+    member = world.members[1]
+    before = Score.objects.get(member=member, bid=world.bidders[0].bid, criterion="T1").value
+    refused("lot_not_evaluating", room.submit_score, by=by(member), session=fresh(world), bid=world.bidders[0].bid, criterion="T1", value=5)
+    refused("lot_not_evaluating", lock, world, "scoring")
+    assert Score.objects.get(member=member, bid=world.bidders[0].bid, criterion="T1").value == before
+    assert stage_status(world, "scoring") == StageStatus.OPEN
+    Lot.objects.filter(pk=world.lot.pk).update(state="evaluating")  # resumed
+    lock(world, "scoring")
