@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: the demo world of a sandbox platform, built through the real services so
-the audit chain records every step.
+the audit chain records every step. The world depends on the platform's city (settings.PLATFORM_REGION_CODE):
 
-The Dongguan centre, a regulator, a tenderer, an agency, four bidders (all verified) and seven
+Dongguan (441900, the host of the cross-region demo): the Dongguan centre, a regulator, a tenderer, an agency, four bidders (all verified) and seven
 experts; one published sandbox tender whose statutory periods run ACCELERATOR times faster (the
 bidding walk-through: open for bids for about an hour); and the opening demo (开标演示): a second
 tender running OPENING_ACCELERATOR times faster, whose deadline falls a couple of minutes after
@@ -11,6 +11,13 @@ to DATA_DIR/demo/, outside the repository, so the bidders can decrypt their bids
 The expert pool holds the seven demo experts (each with a registered signing key and its key file
 in DATA_DIR/demo/, to sign the evaluation report) and one expert employed by bidder3, whom the
 drawing for the opening demo excludes.
+
+Zhongshan (442000, the partner): the Zhongshan centre (zs-centre), a regulator (zs-regulator) and
+the Zhongshan expert pool: five experts with sign-in accounts (zs-expert1..5, specialty A08, key
+files in that platform's DATA_DIR/demo/) and one expert employed by 中山市汇通建设工程有限公司 (Dongguan's
+bidder3), whom a partner drawing for the opening demo must exclude. No tenders: Zhongshan lends
+seats and experts to Dongguan's evaluations.
+
 Idempotent: whatever exists is left as it is, and the same logins are printed every time.
 All or nothing: a refused step leaves neither rows nor files behind.
 `--show` only prints (used by scripts/run-platform); it never writes.
@@ -104,6 +111,7 @@ OPENING_BIDS = [
     DemoBid("bidder4", 32_990_500_50, 310, "合格", "梁永辉", "粤144190000404"),
 ]
 OPENING_MAXIMUM_PRICE_FEN = 36_000_000_00
+# Dongguan's world (the constants below are Dongguan's; CITIES maps each region to its world).
 EXPERTS = [(f"expert{n}", name) for n, name in enumerate(["吴专家", "郑专家", "冯专家", "褚专家", "卫专家", "蒋专家", "沈专家"], 1)]
 # The expert pool (专家库): the seven demo experts (sign-in accounts, key files in DATA_DIR/demo/)
 # and one expert without an account employed by bidder3, whom every drawing for the opening demo
@@ -118,6 +126,67 @@ POOL = [
     ("expert7", "沈专家", "GD-PS-0007", ["A08", "A05"], "深圳市建筑科学研究院股份有限公司", "91440300MA0000107"),
     ("", "马专家", "GD-PS-0008", ["A08"], "中山市汇通建设工程有限公司", "91442000MA0000007"),
 ]
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    """One city's demo world: who is in it, and whether it runs the demo tenders (the host does)."""
+
+    region_code: str
+    name: str
+    english_name: str
+    organisations: list[DemoOrganisation]
+    experts: list[tuple[str, str]]  # (username, name) of the experts with sign-in accounts
+    pool: list[tuple[str, str, str, list[str], str, str]]  # as POOL
+    address: str
+    phone: str
+    tenders: bool
+
+    def login(self, key: str) -> str:
+        """The username of the organisation `key` ("centre", "regulator", ...) in this city."""
+        return next(spec.username for spec in self.organisations if spec.key == key)
+
+    def usernames(self) -> list[str]:
+        return [spec.username for spec in self.organisations] + [username for username, _ in self.experts]
+
+
+DONGGUAN = DemoCity(
+    region_code="441900", name="东莞", english_name="Dongguan", organisations=ORGANISATIONS, experts=EXPERTS, pool=POOL,
+    address="广东省东莞市南城街道鸿福路106号", phone="0769-22830000", tenders=True,
+)
+ZHONGSHAN_EXPERTS = [(f"zs-expert{n}", name) for n, name in enumerate(["何专家", "罗专家", "高专家", "梁专家", "郭专家"], 1)]
+ZHONGSHAN = DemoCity(
+    region_code="442000", name="中山", english_name="Zhongshan",
+    organisations=[
+        DemoOrganisation("centre", "centre", "中山市公共资源交易中心", "12442000MB0000001", "zs-centre", "黄交易"),
+        DemoOrganisation("regulator", "regulator", "中山市住房和城乡建设局", "11442000MB0000002", "zs-regulator", "欧监管"),
+    ],
+    experts=ZHONGSHAN_EXPERTS,
+    pool=[
+        ("zs-expert1", "何专家", "GD-ZS-0001", ["A08", "A05"], "中山市建筑设计院股份有限公司", "91442000MA0000201"),
+        ("zs-expert2", "罗专家", "GD-ZS-0002", ["A08"], "电子科技大学中山学院", "12442000MB0000202"),
+        ("zs-expert3", "高专家", "GD-ZS-0003", ["A08", "A06"], "中山市工程造价咨询有限公司", "91442000MA0000203"),
+        ("zs-expert4", "梁专家", "GD-ZS-0004", ["A08"], "中山职业技术学院", "12442000MB0000204"),
+        ("zs-expert5", "郭专家", "GD-ZS-0005", ["A08", "A04"], "中山市建设工程质量检测中心", "12442000MB0000205"),
+        # Employed by Dongguan's bidder3: the recusal Dongguan names excludes them from a partner drawing.
+        ("", "钟专家", "GD-ZS-0006", ["A08"], "中山市汇通建设工程有限公司", "91442000MA0000007"),
+    ],
+    address="广东省中山市东区松苑路1号", phone="0760-88300000", tenders=False,
+)
+CITIES = {city.region_code: city for city in (DONGGUAN, ZHONGSHAN)}
+
+
+def current_city() -> DemoCity:
+    """The demo world of this platform's region (settings.PLATFORM_REGION_CODE)."""
+    try:
+        return CITIES[settings.PLATFORM_REGION_CODE]
+    except KeyError:
+        known = ", ".join(f"{code} {city.english_name}" for code, city in CITIES.items())
+        raise CommandError(
+            f"seed_demo has no demo world for region {settings.PLATFORM_REGION_CODE} (PLATFORM_REGION_CODE); it knows {known}."
+        ) from None
+
+
 ROLE_LABELS = {"centre": "交易中心", "regulator": "监管人员", "tenderer": "招标人", "agency": "招标代理", "bidder": "投标人", "expert": "评标专家"}
 
 
@@ -126,7 +195,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--show", action="store_true", help="only print the URLs and logins; change nothing")
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the platform is served")
+        parser.add_argument("--base-url", default=None,
+                            help="where the platform is served (default: PLATFORM_BASE_URL, else http://127.0.0.1:8000)")
 
     def handle(self, *args, show: bool, base_url: str, **options):
         if not settings.PLATFORM_SANDBOX:
@@ -135,11 +205,14 @@ class Command(BaseCommand):
                 "accelerated and its users have published demo passwords. Set PLATFORM_SANDBOX=1 "
                 "(make run and make seed do)."
             )
+        city = current_city()
+        if base_url is None:
+            base_url = getattr(settings, "PLATFORM_BASE_URL", "") or "http://127.0.0.1:8000"
         if not show:
             files = StagedFiles()
             try:
                 with transaction.atomic():
-                    build_demo_world(files)
+                    build_demo_world(files, city)
             except DomainError as exc:  # all or nothing: a refused step leaves no half-built world
                 files.discard()
                 raise CommandError(f"seed_demo: {exc.message}") from exc
@@ -147,12 +220,13 @@ class Command(BaseCommand):
                 files.discard()
                 raise
             files.keep()
-        self.print_summary(base_url.rstrip("/"))
+        self.print_summary(base_url.rstrip("/"), city)
 
-    def print_summary(self, base_url: str) -> None:
+    def print_summary(self, base_url: str, city: DemoCity) -> None:
         write = self.stdout.write
         tender = demo_tender()
         write("")
+        write(f"{city.name} {city.english_name} ({city.region_code})  {base_url}/")
         write(f"公告 Announcements   {base_url}{reverse('tendering:announcements')}")
         write(f"管理 Admin           {base_url}{reverse('admin:index')}")
         write(f"接口 API docs        {base_url}{reverse('api-docs')}")
@@ -169,15 +243,18 @@ class Command(BaseCommand):
             write(f"开标室 Opening room  {base_url}{reverse('opening:room', args=[lot.pk])}  "
                   f"(opens at the deadline; host: agency)")
             write(f"密钥 Key files       {demo_key_dir()}/bidder1..4-keys.json  (口令 passphrase {DEMO_PASSWORD})")
-            write(f"专家 Expert keys     {demo_key_dir()}/expert1..7-keys.json  (签署评标报告 signing the report)")
-            write(f"专家库 Expert pool   {base_url}{reverse('evaluation:pool')}  专家抽取 drawings {base_url}{reverse('evaluation:drawings')}")
             missing = [username for username in demo_bidder_usernames() if not key_file_path(username).exists()]
             if missing:
                 write(self.style.WARNING(
                     f"Key files missing for {', '.join(missing)}: their opening demo bids cannot be decrypted "
                     f"(start over with an empty data folder: make clean)."
                 ))
-        rows = [(ROLE_LABELS.get(u.role, u.role), u.username, (u.organisation.name if u.organisation else u.label)) for u in demo_users()]
+        if city.experts:
+            first, last = city.experts[0][0], city.experts[-1][0]
+            write(f"专家 Expert keys     {demo_key_dir()}/{first}..{last[len(first) - 1:]}-keys.json  (签署评标报告 signing the report)")
+            write(f"专家库 Expert pool   {base_url}{reverse('evaluation:pool')}  专家抽取 drawings {base_url}{reverse('evaluation:drawings')}")
+        rows = [(ROLE_LABELS.get(u.role, u.role), u.username, (u.organisation.name if u.organisation else u.label))
+                for u in demo_users(city)]
         if not rows:
             write(self.style.WARNING("No demo users yet: run `manage.py seed_demo` (make seed)."))
             return
@@ -202,8 +279,8 @@ def _pad(text: str, width: int) -> str:
 # Building the world ------------------------------------------------------------------------------
 
 
-def demo_users() -> list[User]:
-    usernames = [org.username for org in ORGANISATIONS] + [username for username, _ in EXPERTS]
+def demo_users(city: DemoCity = DONGGUAN) -> list[User]:
+    usernames = city.usernames()
     found = {user.username: user for user in User.objects.select_related("organisation").filter(username__in=usernames)}
     return [found[name] for name in usernames if name in found]
 
@@ -266,23 +343,25 @@ class StagedFiles:
         self.key_files, self.storage_names = [], []
 
 
-def build_demo_world(files: StagedFiles) -> None:
-    """Everything missing from the demo world, inside the caller's transaction; the key files and
-    sealed bids it writes are staged in `files` (the caller keeps or discards them)."""
-    organisations = {spec.key: _organisation(spec) for spec in ORGANISATIONS}
-    centre = _actor("centre")
-    for spec in ORGANISATIONS:
+def build_demo_world(files: StagedFiles, city: DemoCity = DONGGUAN) -> None:
+    """Everything missing from the city's demo world, inside the caller's transaction; the key files
+    and sealed bids it writes are staged in `files` (the caller keeps or discards them)."""
+    organisations = {spec.key: _organisation(spec, city) for spec in city.organisations}
+    centre = _actor(city.login("centre"))
+    for spec in city.organisations:
         organisation = organisations[spec.key]
         if spec.kind != "centre" and organisation.status != OrganisationStatus.APPROVED:
             if organisation.status == OrganisationStatus.DRAFT:
                 accounts_services.organisation_submit(by=_actor(spec.username), organisation=organisation)
             accounts_services.organisation_approve(by=centre, organisation=organisation)
-    for username, name in EXPERTS:
+    for username, name in city.experts:
         if not User.objects.filter(username=username).exists():
             accounts_services.user_create(
                 by=centre, organisation=None, username=username, password=DEMO_PASSWORD, role="expert", display_name=name
             )
-    _expert_pool(centre, files)
+    _expert_pool(centre, files, city)
+    if not city.tenders:  # the partner city lends seats and experts; it runs no demo tender
+        return
     if demo_tender() is None:
         tenderer, agency = (Organisation.objects.get(pk=organisations[key].pk) for key in ("tenderer", "agency"))
         _publish_demo_tender(tenderer, agency)
@@ -294,20 +373,20 @@ def build_demo_world(files: StagedFiles) -> None:
             _submit_demo_bid(spec, lot, _demo_keys(spec.username, files), files)
 
 
-def _expert_pool(centre: Actor, files: StagedFiles) -> None:
+def _expert_pool(centre: Actor, files: StagedFiles, city: DemoCity = DONGGUAN) -> None:
     """The demo expert pool, through the pool services; each demo expert's signing key is
     registered and written to its key file (the report is signed with it in the browser)."""
     from evaluation.models import Expert
     from evaluation.services import pool as pool_services
 
-    for username, name, certificate, specialties, employer, credit_body in POOL:
+    for username, name, certificate, specialties, employer, credit_body in city.pool:
         if Expert.objects.filter(certificate_number=certificate).exists():
             continue
         data = {"name": name, "certificate_number": certificate, "specialties": specialties, "title": "高级工程师",
                 "years_of_practice": 15, "employer_name": employer, "employer_credit_code": credit_code.complete(credit_body)}
         link = User.objects.get(username=username) if username else None
         pool_services.expert_create(by=centre, data=data, link_user=link)
-    for username, _ in EXPERTS:
+    for username, _ in city.experts:
         _expert_keys(username, files)
 
 
@@ -335,7 +414,7 @@ def _actor(username: str) -> Actor:
     return Actor.from_user(User.objects.select_related("organisation").get(username=username))
 
 
-def _organisation(spec: DemoOrganisation) -> Organisation:
+def _organisation(spec: DemoOrganisation, city: DemoCity = DONGGUAN) -> Organisation:
     organisation = Organisation.objects.filter(name=spec.name).first()
     if organisation is not None:
         return organisation
@@ -343,8 +422,8 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
         "name": spec.name,
         "credit_code": credit_code.complete(spec.credit_body),
         "legal_representative": spec.display_name,
-        "address": "广东省东莞市南城街道鸿福路106号",
-        "contact_phone": "0769-22830000",
+        "address": city.address,
+        "contact_phone": city.phone,
     }
     if spec.kind == "centre":
         # Nobody can verify the first centre: the platform opens it (as `manage.py create_centre`).
