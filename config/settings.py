@@ -36,6 +36,10 @@ PLATFORM_REGION_CODE = env_str("PLATFORM_REGION_CODE", "441900")
 PLATFORM_REGION_NAME = env_str("PLATFORM_REGION_NAME", "东莞")
 # Sandbox mode lets a tender carry an accelerator for its statutory periods (demo and tests only).
 PLATFORM_SANDBOX = env_bool("PLATFORM_SANDBOX", False)
+# Browsers keep cookies per host, not per port: two platforms on one host (the two-city demo,
+# 127.0.0.1:8000 and :8001) would overwrite each other's session cookie. Each instance names its own
+# (scripts/run-cities gives Zhongshan "sessionid-442000"); Dongguan keeps Django's default.
+SESSION_COOKIE_NAME = env_str("PLATFORM_SESSION_COOKIE_NAME", "sessionid")
 
 INSTALLED_APPS = [
     "daphne",
