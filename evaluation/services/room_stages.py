@@ -306,14 +306,26 @@ def compute_ranking(session) -> dict:
             "tied": any(row.tied for row in lot.candidates)}
 
 
+LOTS_SEED_FROM = "sha256('etender-lots-v1:' || panel drawing seed || ':' || session id)"
+
+
+def lots_seed(session) -> bytes:
+    """The seed of the ranking's drawing of lots (LOTS_SEED_FROM)."""
+    drawing_seed = bytes.fromhex(session.drawing.seed_hex or "")
+    if not drawing_seed:
+        raise DomainError(_("本次评标的专家抽取没有随机种子，无法抽签决定并列的中标候选人。"), code="no_lots_seed")
+    return hashlib.sha256(b"etender-lots-v1:" + drawing_seed + f":{session.pk}".encode("ascii")).digest()
+
+
 def draw_tied_candidates(session) -> dict:
     """At the ranking's lock: bids still tied after every tie-break (formulas.rank) within the
-    candidates' places (rank 1..3) are ordered by drawing lots (formulas.lot_order) with a fresh
-    random seed, and the candidates (at most 3, R53) follow that order. The seed, the algorithm and
+    candidates' places (rank 1..3) are ordered by drawing lots (formulas.lot_order), and the
+    candidates (at most 3, R53) follow that order. The seed is derived from the panel drawing's
+    seed (lots_seed), committed in the audit trail before the panel was drawn and secret until the
+    result is published: nobody can foresee the order, reopening and locking again cannot draw
+    anew, and anyone can check it once the drawing's seed is revealed. The seed, the algorithm and
     each group's drawn order are written to session.benchmark["lots"] (part of the report's signed
     statement) and returned for the audit and the room. {} when no tie touches the candidates."""
-    import secrets
-
     benchmark = dict(session.benchmark or {})
     benchmark.pop("lots", None)
     results = [r for r in results_by_bid(session).values() if r.qualified and not r.rejected and r.rank is not None]
@@ -323,14 +335,14 @@ def draw_tied_candidates(session) -> dict:
     tied = {rank: sorted(bids) for rank, bids in groups.items() if len(bids) > 1 and rank <= formulas.MAX_CANDIDATES}
     lots: dict = {}
     if tied:
-        seed = secrets.token_bytes(32)
+        seed = lots_seed(session)
         drawn = {rank: formulas.lot_order(seed, rank, bids) for rank, bids in tied.items()}
         position = {bid: n for order in drawn.values() for n, bid in enumerate(order)}
         ordered = sorted(results, key=lambda r: (r.rank, position.get(r.bid_id, 0), r.bid_id))
         for n, r in enumerate(ordered, start=1):
             r.candidate_rank = n if n <= formulas.MAX_CANDIDATES else None
             r.save(update_fields=["candidate_rank"])
-        lots = {"seed_hex": seed.hex(), "seed_sha256": hashlib.sha256(seed).hexdigest(), "algorithm": formulas.LOT_ALGORITHM,
+        lots = {"seed_hex": seed.hex(), "seed_from": LOTS_SEED_FROM, "algorithm": formulas.LOT_ALGORITHM,
                 "groups": [{"rank": rank, "bids": tied[rank], "order": drawn[rank]} for rank in sorted(tied)]}
         benchmark["lots"] = lots
     session.benchmark = benchmark

@@ -662,6 +662,15 @@ def test_a_tie_among_the_candidates_is_settled_at_the_lock_by_a_recorded_drawing
     assert locked["stage"] == "ranking" and locked["lots"]["seed_hex"] == lots["seed_hex"]
     audit = AuditEvent.objects.filter(action="evaluation.stage_lock").order_by("-seq").first()
     assert json.loads(audit.body)["payload"]["lots"]["groups"][0]["order"] == order
+    # The seed comes from the panel drawing's committed seed: nobody foresees it, and reopening the
+    # lots again gives the same order (no second chance at them).
+    import hashlib
+
+    drawing_seed = bytes.fromhex(session.drawing.seed_hex)
+    assert lots["seed_hex"] == hashlib.sha256(b"etender-lots-v1:" + drawing_seed + f":{session.pk}".encode()).hexdigest()
+    from evaluation.services import room_stages
+
+    assert room_stages.draw_tied_candidates(fresh(world))["groups"][0]["order"] == order
 
 
 def test_the_lot_order_is_a_function_of_the_seed():
