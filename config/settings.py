@@ -34,6 +34,8 @@ for _proxy in PLATFORM_TRUSTED_PROXIES:
 # The platform's own identity and mode.
 PLATFORM_REGION_CODE = env_str("PLATFORM_REGION_CODE", "441900")
 PLATFORM_REGION_NAME = env_str("PLATFORM_REGION_NAME", "东莞")
+# Where partners reach this platform (its well-known metadata names it; docs/cross-region.md).
+PLATFORM_BASE_URL = env_str("PLATFORM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Sandbox mode lets a tender carry an accelerator for its statutory periods (demo and tests only).
 PLATFORM_SANDBOX = env_bool("PLATFORM_SANDBOX", False)
 # Browsers keep cookies per host, not per port: two platforms on one host (the two-city demo,

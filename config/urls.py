@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from config import views
+from crossregion import views as crossregion_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("bidding/", include("bidding.urls")),
     path("opening/", include("opening.urls")),
     path("evaluation/", include("evaluation.urls")),
+    path("crossregion/", include("crossregion.urls")),
+    path(".well-known/etender-platform.json", crossregion_views.well_known, name="platform_metadata"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
