@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.utils.translation import gettext, gettext_noop
 
-# The default region's name, listed for the message catalogue; another region's name shows untranslated.
+# The demo regions' names (Dongguan, the default, and its partner Zhongshan), listed for the message
+# catalogue; another region's name shows untranslated.
 gettext_noop("东莞")
+gettext_noop("中山")
 
 
 def platform(request):

@@ -1,0 +1,168 @@
+"""scripts/run-cities (what `make run` ends with): Dongguan and Zhongshan as two platforms on two
+ports, each with its own data folder, SQLite database, platform key and demo world; a browser
+signed in at both stays signed in at both; Ctrl-C stops every process of both cities."""
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_make_targets import _alive, _children, _free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Demo-2026-sandbox"
+
+
+@pytest.fixture
+def cities_env(tmp_path):
+    drop = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "PLATFORM_SANDBOX",
+            "PLATFORM_REGION_CODE", "PLATFORM_REGION_NAME", "PLATFORM_BASE_URL", "PLATFORM_SESSION_COOKIE_NAME", "CITIES")
+    env = {key: value for key, value in os.environ.items() if key not in drop and not key.startswith("ZHONGSHAN_")}
+    env.update({"PLATFORM_DATA_DIR": str(tmp_path / "data"), "PY": sys.executable})
+    return env
+
+
+class Output:
+    """The script's output, read as it comes (so the test can wait for a line)."""
+
+    def __init__(self, stream):
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        for line in stream:
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def _browser():
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
+def _page(browser, url: str) -> str:
+    with browser.open(url, timeout=10) as response:
+        assert response.status == 200
+        return response.read().decode()
+
+
+def _sign_in(browser, base: str, username: str) -> None:
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _page(browser, f"{base}/accounts/login/")).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD}).encode()
+    request = urllib.request.Request(f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/"})
+    with browser.open(request, timeout=10) as response:
+        assert response.status == 200 and "accounts/login" not in response.url, "the sign-in was refused"
+
+
+def _who(page: str) -> str:
+    found = re.search(r'<span class="who">([^<]*)</span>', page)
+    return found.group(1) if found else ""
+
+
+def _metadata(base: str) -> dict | None:
+    """The platform's public metadata, or None while this version does not serve it yet."""
+    try:
+        with urllib.request.urlopen(f"{base}/.well-known/etender-platform.json", timeout=5) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
+
+
+def _query(database: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_run_cities_serves_dongguan_and_zhongshan_apart_and_ctrl_c_stops_both(cities_env, tmp_path):
+    dongguan_port, zhongshan_port = _free_port(), _free_port()
+    assert dongguan_port != zhongshan_port
+    dongguan, zhongshan = f"http://127.0.0.1:{dongguan_port}", f"http://127.0.0.1:{zhongshan_port}"
+    process = subprocess.Popen(
+        ["bash", "scripts/run-cities", "127.0.0.1", str(dongguan_port), str(zhongshan_port)],
+        cwd=ROOT, env=cities_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    output = Output(process.stdout)
+    try:
+        deadline = time.monotonic() + 50
+        while "serving (Ctrl-C stops both cities" not in output.text:
+            assert process.poll() is None, output.text
+            assert time.monotonic() < deadline, f"the cities were not up within 50 s:\n{output.text}"
+            time.sleep(0.3)
+
+        # Two platforms: each page names its own region.
+        browser = _browser()
+        dongguan_page, zhongshan_page = _page(browser, f"{dongguan}/"), _page(browser, f"{zhongshan}/")
+        assert "东莞公共资源交易平台" in dongguan_page and "平台行政区划代码 441900" in dongguan_page
+        assert "中山公共资源交易平台" in zhongshan_page and "平台行政区划代码 442000" in zhongshan_page
+        for base, region in ((dongguan, "441900"), (zhongshan, "442000")):
+            metadata = _metadata(base)
+            if metadata is not None:
+                assert (metadata["region_code"], metadata["base_url"]) == (region, base)
+
+        # One browser signed in at both cities (cookies are per host, not per port) stays signed in at both.
+        _sign_in(browser, dongguan, "centre")
+        _sign_in(browser, zhongshan, "zs-centre")
+        assert "东莞市公共资源交易中心" in _who(_page(browser, f"{dongguan}/tenders/"))
+        assert "中山市公共资源交易中心" in _who(_page(browser, f"{zhongshan}/tenders/"))
+
+        children = _children(process.pid)
+        commands = subprocess.run(["ps", "-o", "args=", "-p", ",".join(map(str, children))], capture_output=True, text=True, check=False).stdout
+        for program in ("db_worker", "chronograph", "daphne"):
+            assert commands.count(program) == 2, commands
+        assert f"-p {dongguan_port}" in commands and f"-p {zhongshan_port}" in commands
+
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        process.wait(timeout=30)
+        output.thread.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+    text = output.text
+    # The summary: both cities' URLs and logins.
+    for expected in (f"{dongguan}/", f"{zhongshan}/", "centre", "expert7", "zs-centre", "zs-regulator", "zs-expert5", PASSWORD):
+        assert expected in text
+    assert "[东莞] platform stopped" in text and "[中山] platform stopped" in text and "cities stopped" in text
+    time.sleep(0.5)
+    assert not [pid for pid in children if _alive(pid)], text
+
+    # Two data folders, two databases, two platform keys, two demo worlds.
+    dongguan_dir, zhongshan_dir = tmp_path / "data", tmp_path / "data-zhongshan"
+    assert (dongguan_dir / "platform_ed25519.pem").read_bytes() != (zhongshan_dir / "platform_ed25519.pem").read_bytes()
+    centres = "SELECT name FROM accounts_organisation WHERE kind = 'centre'"
+    assert _query(dongguan_dir / "db.sqlite3", centres) == [("东莞市公共资源交易中心",)]
+    assert _query(zhongshan_dir / "db.sqlite3", centres) == [("中山市公共资源交易中心",)]
+    assert _query(dongguan_dir / "db.sqlite3", "SELECT count(*) FROM tendering_tender") == [(2,)]
+    assert _query(zhongshan_dir / "db.sqlite3", "SELECT count(*) FROM tendering_tender") == [(0,)]
+    assert sorted(path.name for path in (zhongshan_dir / "demo").iterdir()) == [f"zs-expert{n}-keys.json" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "message"),
+    [
+        (["127.0.0.1", "18000", "18000"], {}, "cannot share port 18000"),
+        (["127.0.0.1", "18000", "18001"], {"CITIES": "dongguan guangzhou"}, "unknown city 'guangzhou'"),
+    ],
+)
+def test_run_cities_refuses_a_shared_port_or_an_unknown_city_before_starting_anything(cities_env, tmp_path, args, extra, message):
+    result = subprocess.run(["bash", "scripts/run-cities", *args], cwd=ROOT, env={**cities_env, **extra},
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "data-zhongshan").exists()
