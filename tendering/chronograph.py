@@ -18,6 +18,7 @@ from bidding.models import BidUpload, UploadStatus
 from bidding.services.bids import FINALISING_TIMEOUT
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
+from crossregion.services import outbox as crossregion_outbox
 from evaluation.services import clarification as clarifications
 from opening import services as opening_services
 from opening import tasks as opening_tasks
@@ -56,7 +57,8 @@ def tick(now: datetime | None = None) -> list[dict]:
     - objections of published tenders whose answer is overdue are reported once (never resolved
       automatically);
     - objections to the candidates whose answer is overdue are reported once (R54), and contracts
-      not registered 30 days after the award notice are flagged once (L46).
+      not registered 30 days after the award notice are flagged once (L46);
+    - cross-region messages due for another delivery attempt are queued again (a lost job, a retry).
 
     Each item is its own step: an unexpected error in one is logged and reported (with "error")
     and the tick goes on with the rest.
@@ -103,4 +105,6 @@ def tick(now: datetime | None = None) -> list[dict]:
         _step(done, "contract.overdue", contract, lambda c=contract: services.contract_flag_overdue(by=by, contract=c))
     for c in clarifications.due(now):  # evaluation clarifications past their deadline expire
         _step(done, "clarification.expire", c, lambda c=c: clarifications.clarification_expire(by=by, clarification=c, now=now))
+    for message in crossregion_outbox.due(now):
+        _step(done, "crossregion.deliver", message, lambda m=message: crossregion_outbox.enqueue(m.pk))
     return done
