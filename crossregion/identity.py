@@ -34,6 +34,16 @@ def metadata() -> dict:
     )
 
 
+def sign_document(doc: dict) -> dict:
+    """{"document", "signature", "key_id"} signed with this platform's key (protocol.sign_document)."""
+    return protocol.sign_document(doc, platform_key.private_key())
+
+
+def verify_partner_document(signed: dict, partner) -> dict:
+    """The document of a partner's signed result, or protocol.Malformed / BadSignature."""
+    return protocol.verify_document(signed, partner.public_raw)
+
+
 def partner_actor(partner) -> Actor:
     """Who acted, in our audit trail, when a partner's signed message changed something here."""
     return Actor.system(f"partner:{partner.region_code}")

@@ -445,6 +445,25 @@ def agreement_in_force(doc: dict, now: datetime) -> bool:
     return parse_time(doc["valid_from"]) <= now < parse_time(doc["valid_until"])
 
 
+# Signed documents in results ---------------------------------------------------------------
+
+def sign_document(doc: dict, private_key: Ed25519PrivateKey) -> dict:
+    """{"document", "signature", "key_id"}: how a result that is itself a signed statement (an
+    assignment, a replication batch receipt) travels. Signature over the document's canonical bytes."""
+    return {"document": doc, "signature": _sign(private_key, canonical_bytes(doc)), "key_id": key_id(public_raw_of(private_key))}
+
+
+def verify_document(signed, public_raw: bytes) -> dict:
+    """The document of a {"document", "signature", "key_id"} object signed under `public_raw`;
+    Malformed if the shape is wrong, BadSignature if the key id or signature does not match."""
+    _require(isinstance(signed, dict) and set(signed) == {"document", "signature", "key_id"}, "signed document: needs document, signature, key_id")
+    _require(isinstance(signed["document"], dict), "signed document: document is not an object")
+    if signed["key_id"] != key_id(public_raw):
+        raise BadSignature(f"signed document: key {signed['key_id']} is not {key_id(public_raw)}")
+    _verify(public_raw, canonical_bytes(signed["document"]), signed["signature"], what="document signature")
+    return signed["document"]
+
+
 # Federation token ----------------------------------------------------------------------------
 
 def _epoch(moment: datetime) -> int:

@@ -321,3 +321,15 @@ def test_protocol_module_imports_no_django():
     names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not any(name.startswith("django") for name in names)
     assert Ed25519PrivateKey  # the key type used by callers
+
+
+def test_signed_documents_verify_and_name_their_key():
+    signed = p.sign_document({"assignment": 1, "experts": ["EXP-1"]}, ZS)
+    assert signed["key_id"] == p.key_id(ZS_RAW)
+    assert p.verify_document(signed, ZS_RAW) == {"assignment": 1, "experts": ["EXP-1"]}
+    with pytest.raises(p.BadSignature):
+        p.verify_document({**signed, "document": {"assignment": 2, "experts": ["EXP-1"]}}, ZS_RAW)
+    with pytest.raises(p.BadSignature):
+        p.verify_document(signed, DG_RAW)
+    with pytest.raises(p.Malformed):
+        p.verify_document({"document": {}}, ZS_RAW)
