@@ -333,3 +333,12 @@ def test_signed_documents_verify_and_name_their_key():
         p.verify_document(signed, DG_RAW)
     with pytest.raises(p.Malformed):
         p.verify_document({"document": {}}, ZS_RAW)
+
+
+def test_the_documentation_quotes_the_vectors():
+    doc = (Path(p.__file__).resolve().parents[1] / "docs" / "cross-region.md").read_text(encoding="utf-8")
+    vectors = build()
+    assert p.canonical_bytes(vectors["envelope"]["envelope"]).decode() in doc
+    assert vectors["envelope"]["signature"] in doc
+    assert vectors["token"]["token"] in doc
+    assert vectors["metadata"]["key"]["public"] in doc and vectors["metadata"]["key"]["key_id"] in doc
