@@ -201,3 +201,18 @@ def test_well_known_metadata_is_public_and_names_this_platforms_key(client, db):
     assert meta.public_key == platform_key.public_key_bytes() and meta.key_id == platform_key.platform_key_id()
     assert meta.endpoints == {"inbox": "/crossregion/inbox/", "federated_login": "/crossregion/federated-login/"}
     assert client.post("/.well-known/etender-platform.json").status_code == 405
+
+
+def test_a_declared_size_over_eight_mebibytes_is_refused_before_reading(rf, db):
+    from crossregion import views
+
+    request = rf.post(INBOX, data=b"{}", content_type="application/json", CONTENT_LENGTH=str(8 * 1024 * 1024 + 1))
+    response = views.inbox(request)
+    assert response.status_code == 413 and json.loads(response.content)["code"] == "too_large"
+
+
+def test_a_replication_batch_may_be_larger_than_one_mebibyte(client, agreement, monkeypatch):
+    calls = []
+    monkeypatch.setitem(handlers._HANDLERS, "replication.test_batch", lambda **kw: calls.append(1) or {"stored": True})
+    response = post(client, envelope("replication.test_batch", body={"events": "x" * (3 * 1024 * 1024)}))
+    assert response.status_code == 200 and calls == [1]
