@@ -1,6 +1,7 @@
 """scripts/run-cities (what `make run` ends with): Dongguan and Zhongshan as two platforms on two
-ports, each with its own data folder, SQLite database, platform key and demo world; a browser
-signed in at both stays signed in at both; Ctrl-C stops every process of both cities."""
+ports, each with its own data folder, SQLite database, platform key and demo world, partners with
+an agreement both signed; a browser signed in at both stays signed in at both; Ctrl-C stops every
+process of both cities; pairing again changes nothing."""
 
 import http.cookiejar
 import json
@@ -74,15 +75,10 @@ def _who(page: str) -> str:
     return found.group(1) if found else ""
 
 
-def _metadata(base: str) -> dict | None:
-    """The platform's public metadata, or None while this version does not serve it yet."""
-    try:
-        with urllib.request.urlopen(f"{base}/.well-known/etender-platform.json", timeout=5) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
+def _metadata(base: str) -> dict:
+    """The platform's public metadata (/.well-known/etender-platform.json)."""
+    with urllib.request.urlopen(f"{base}/.well-known/etender-platform.json", timeout=5) as response:
+        return json.loads(response.read())
 
 
 def _query(database: Path, sql: str) -> list[tuple]:
@@ -90,31 +86,64 @@ def _query(database: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-def test_run_cities_serves_dongguan_and_zhongshan_apart_and_ctrl_c_stops_both(cities_env, tmp_path):
+class Cities:
+    """scripts/run-cities started in its own session (as from a terminal), until it says it serves."""
+
+    def __init__(self, env: dict, dongguan_port: int, zhongshan_port: int, *, within: float):
+        self.process = subprocess.Popen(
+            ["bash", "scripts/run-cities", "127.0.0.1", str(dongguan_port), str(zhongshan_port)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
+        self.output = Output(self.process.stdout)
+        started = time.monotonic()
+        try:
+            while "serving (Ctrl-C stops both cities" not in self.output.text:
+                assert self.process.poll() is None, self.output.text
+                assert time.monotonic() < started + within, f"the cities were not up within {within} s:\n{self.output.text}"
+                time.sleep(0.3)
+            self.children = _children(self.process.pid)
+        except BaseException:
+            self.kill()
+            raise
+
+    def ctrl_c(self) -> str:
+        """What Ctrl-C in the terminal does; the script's whole output once it has stopped."""
+        try:
+            os.killpg(self.process.pid, signal.SIGINT)
+            self.process.wait(timeout=30)
+            self.output.thread.join(timeout=10)
+        finally:
+            self.kill()
+        return self.output.text
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+AGREEMENTS = "SELECT uuid, state, proposed_by_us, length(own_signature), length(partner_signature) FROM crossregion_agreement"
+
+
+def test_run_cities_serves_dongguan_and_zhongshan_apart_partners_and_ctrl_c_stops_both(cities_env, tmp_path):
     dongguan_port, zhongshan_port = _free_port(), _free_port()
     assert dongguan_port != zhongshan_port
     dongguan, zhongshan = f"http://127.0.0.1:{dongguan_port}", f"http://127.0.0.1:{zhongshan_port}"
-    process = subprocess.Popen(
-        ["bash", "scripts/run-cities", "127.0.0.1", str(dongguan_port), str(zhongshan_port)],
-        cwd=ROOT, env=cities_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    output = Output(process.stdout)
+    cities = Cities(cities_env, dongguan_port, zhongshan_port, within=50)
+    sandbox = {"PLATFORM_SANDBOX": "1", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    dongguan_env = {**sandbox, "PLATFORM_REGION_CODE": "441900", "PLATFORM_REGION_NAME": "东莞", "PLATFORM_DATA_DIR": str(tmp_path / "data"),
+                    "PLATFORM_BASE_URL": dongguan}
+    zhongshan_env = {**sandbox, "PLATFORM_REGION_CODE": "442000", "PLATFORM_REGION_NAME": "中山",
+                     "PLATFORM_DATA_DIR": str(tmp_path / "data-zhongshan"), "PLATFORM_BASE_URL": zhongshan}
     try:
-        deadline = time.monotonic() + 50
-        while "serving (Ctrl-C stops both cities" not in output.text:
-            assert process.poll() is None, output.text
-            assert time.monotonic() < deadline, f"the cities were not up within 50 s:\n{output.text}"
-            time.sleep(0.3)
-
-        # Two platforms: each page names its own region.
+        # Two platforms: each page names its own region; each serves its own metadata.
         browser = _browser()
         dongguan_page, zhongshan_page = _page(browser, f"{dongguan}/"), _page(browser, f"{zhongshan}/")
         assert "东莞公共资源交易平台" in dongguan_page and "平台行政区划代码 441900" in dongguan_page
         assert "中山公共资源交易平台" in zhongshan_page and "平台行政区划代码 442000" in zhongshan_page
-        for base, region in ((dongguan, "441900"), (zhongshan, "442000")):
-            metadata = _metadata(base)
-            if metadata is not None:
-                assert (metadata["region_code"], metadata["base_url"]) == (region, base)
+        dongguan_metadata, zhongshan_metadata = _metadata(dongguan), _metadata(zhongshan)
+        assert (dongguan_metadata["region_code"], dongguan_metadata["base_url"]) == ("441900", dongguan)
+        assert (zhongshan_metadata["region_code"], zhongshan_metadata["base_url"]) == ("442000", zhongshan)
+        assert dongguan_metadata["key"]["key_id"] != zhongshan_metadata["key"]["key_id"]
 
         # One browser signed in at both cities (cookies are per host, not per port) stays signed in at both.
         _sign_in(browser, dongguan, "centre")
@@ -122,36 +151,49 @@ def test_run_cities_serves_dongguan_and_zhongshan_apart_and_ctrl_c_stops_both(ci
         assert "东莞市公共资源交易中心" in _who(_page(browser, f"{dongguan}/tenders/"))
         assert "中山市公共资源交易中心" in _who(_page(browser, f"{zhongshan}/tenders/"))
 
-        children = _children(process.pid)
-        commands = subprocess.run(["ps", "-o", "args=", "-p", ",".join(map(str, children))], capture_output=True, text=True, check=False).stdout
+        commands = subprocess.run(["ps", "-o", "args=", "-p", ",".join(map(str, cities.children))],
+                                  capture_output=True, text=True, check=False).stdout
         for program in ("db_worker", "chronograph", "daphne"):
             assert commands.count(program) == 2, commands
         assert f"-p {dongguan_port}" in commands and f"-p {zhongshan_port}" in commands
 
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        process.wait(timeout=30)
-        output.thread.join(timeout=10)
+        # Pairing again (as every start does) finds the partnership in force and changes nothing.
+        events = "SELECT count(*) FROM audit_auditevent WHERE action LIKE 'crossregion.%'"
+        databases = (tmp_path / "data" / "db.sqlite3", tmp_path / "data-zhongshan" / "db.sqlite3")
+        before = [(_query(db, AGREEMENTS), _query(db, events)) for db in databases]
+        for env, partner_url, extra in ((dongguan_env, zhongshan, ["--propose"]), (zhongshan_env, dongguan, [])):
+            again = subprocess.run([sys.executable, "manage.py", "crossregion_pair", "--partner-url", partner_url, *extra],
+                                   cwd=ROOT, env={**cities_env, **env}, capture_output=True, text=True, timeout=60, check=False)
+            assert again.returncode == 0 and "in force" in again.stdout, again.stdout + again.stderr
+        assert [(_query(db, AGREEMENTS), _query(db, events)) for db in databases] == before
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+        text = cities.ctrl_c()
 
-    text = output.text
-    # The summary: both cities' URLs and logins.
-    for expected in (f"{dongguan}/", f"{zhongshan}/", "centre", "expert7", "zs-centre", "zs-regulator", "zs-expert5", PASSWORD):
-        assert expected in text
+    # The summary: both cities' URLs and logins, and the partnership.
+    for expected in (f"{dongguan}/", f"{zhongshan}/", "centre", "expert7", "zs-centre", "zs-regulator", "zs-expert5", PASSWORD,
+                     "partnership: signed by both"):
+        assert expected in text, text
     assert "[东莞] platform stopped" in text and "[中山] platform stopped" in text and "cities stopped" in text
     time.sleep(0.5)
-    assert not [pid for pid in children if _alive(pid)], text
+    assert not [pid for pid in cities.children if _alive(pid)], text
 
     # Two data folders, two databases, two platform keys, two demo worlds.
-    dongguan_dir, zhongshan_dir = tmp_path / "data", tmp_path / "data-zhongshan"
-    assert (dongguan_dir / "platform_ed25519.pem").read_bytes() != (zhongshan_dir / "platform_ed25519.pem").read_bytes()
+    dongguan_db, zhongshan_db = tmp_path / "data" / "db.sqlite3", tmp_path / "data-zhongshan" / "db.sqlite3"
+    assert (tmp_path / "data" / "platform_ed25519.pem").read_bytes() != (tmp_path / "data-zhongshan" / "platform_ed25519.pem").read_bytes()
     centres = "SELECT name FROM accounts_organisation WHERE kind = 'centre'"
-    assert _query(dongguan_dir / "db.sqlite3", centres) == [("东莞市公共资源交易中心",)]
-    assert _query(zhongshan_dir / "db.sqlite3", centres) == [("中山市公共资源交易中心",)]
-    assert _query(dongguan_dir / "db.sqlite3", "SELECT count(*) FROM tendering_tender") == [(2,)]
-    assert _query(zhongshan_dir / "db.sqlite3", "SELECT count(*) FROM tendering_tender") == [(0,)]
-    assert sorted(path.name for path in (zhongshan_dir / "demo").iterdir()) == [f"zs-expert{n}-keys.json" for n in range(1, 6)]
+    assert _query(dongguan_db, centres) == [("东莞市公共资源交易中心",)]
+    assert _query(zhongshan_db, centres) == [("中山市公共资源交易中心",)]
+    assert _query(dongguan_db, "SELECT count(*) FROM tendering_tender") == [(2,)]
+    assert _query(zhongshan_db, "SELECT count(*) FROM tendering_tender") == [(0,)]
+    assert sorted(path.name for path in (tmp_path / "data-zhongshan" / "demo").iterdir()) == [f"zs-expert{n}-keys.json" for n in range(1, 6)]
+
+    # Partners of each other, one agreement proposed by Dongguan and signed by both, at both.
+    partners = "SELECT region_code, base_url FROM crossregion_partner"
+    assert _query(dongguan_db, partners) == [("442000", zhongshan)]
+    assert _query(zhongshan_db, partners) == [("441900", dongguan)]
+    (uuid, state, ours, own_signature, partner_signature), = _query(dongguan_db, AGREEMENTS)
+    assert (state, ours, own_signature, partner_signature) == ("active", 1, 86, 86)
+    assert _query(zhongshan_db, AGREEMENTS) == [(uuid, "active", 0, 86, 86)]
 
 
 @pytest.mark.parametrize(
