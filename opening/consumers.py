@@ -21,6 +21,7 @@ import logging
 from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -102,7 +103,14 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
         try:
             while not self.closed:
                 await asyncio.sleep(seconds)
-                await self.channel_layer.send(self.channel_name, {"type": "room.poll"})
+                try:
+                    await self.channel_layer.send(self.channel_name, {"type": "room.poll"})
+                except ChannelFull:
+                    # The consumer is already behind on its messages; a poll queued behind them adds
+                    # nothing. Dying here would leave a client that missed an event waiting for the next.
+                    continue
+                except Exception:  # noqa: BLE001 - a layer hiccup (e.g. a Redis timeout) must not stop the polling
+                    logger.warning("room poll could not be queued; retrying", exc_info=True)
         except asyncio.CancelledError:
             pass
 

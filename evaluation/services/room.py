@@ -141,17 +141,17 @@ def _text(value, label: str, *, required: bool) -> str:
     return text
 
 
-def _bid(session, bid) -> Bid:
+def _bid_id(session, bid, ordered_ids: list[int]) -> int:
+    """The id of a bid under evaluation (a Bid or its id), else a clear refusal."""
     bid_id = bid.pk if isinstance(bid, Bid) else bid
-    for opening in stages.bid_openings(session):
-        if opening.bid_id == bid_id:
-            return opening.bid
-    raise DomainError(_("本次评标没有这份投标文件。"), code="no_such_bid")
+    if isinstance(bid_id, bool) or not isinstance(bid_id, int) or bid_id not in ordered_ids:
+        raise DomainError(_("本次评标没有这份投标文件。"), code="no_such_bid")
+    return bid_id
 
 
-def _progress_event(session, kind: str, member: PanelMember) -> None:
+def _progress_event(session, kind: str, member: PanelMember, *, scope: tuple[list[int], list[str]] | None = None) -> None:
     members = stages.serving_members(session)
-    counts = stages.progress(session, kind, members)
+    counts = stages.progress(session, kind, members, scope=scope)
     mine = counts.get(member.pk, {"seat": member.seat, "done": 0, "total": 0})
     append_event(session, "sheet.progress", {
         "stage": kind, "seat": member.seat, "done": mine["done"], "total": mine["total"],
@@ -344,7 +344,8 @@ def submit_verdict(*, by: Actor, session: EvaluationSession, bid, criterion: str
     member = _member(by, session)
     _reviewing(session)
     _open_sheet_stage(session, StageKind.QUALIFICATION)
-    bid = _bid(session, bid)
+    ordered_ids = stages.bid_ids(session)
+    bid_id = _bid_id(session, bid, ordered_ids)
     codes = [c["code"] for c in stages.qualification_criteria(stages.scheme_of(session))]
     if criterion not in codes:
         raise DomainError(_("“%(code)s”不是招标文件规定的资格审查因素（R49）。") % {"code": str(criterion)[:16]}, code="no_such_criterion")
@@ -352,12 +353,12 @@ def submit_verdict(*, by: Actor, session: EvaluationSession, bid, criterion: str
         raise DomainError(_("资格审查结论应为合格或不合格。"), code="bad_verdict")
     reason = _text(reason, _("不合格理由"), required=not value)
     verdict, _created = QualificationVerdict.objects.update_or_create(
-        member=member, bid=bid, criterion=criterion,
+        member=member, bid_id=bid_id, criterion=criterion,
         defaults={"session": session, "passed": value, "reason": reason, "submitted_at": timezone.now(), "void": False},
     )
     record_event(by=by, action="evaluation.verdict", obj=session, tender_id=_tender_id(session),
-                 payload={"seat": member.seat, "bid": bid.pk, "criterion": criterion, "passed": value, "reason": reason})
-    _progress_event(session, StageKind.QUALIFICATION, member)
+                 payload={"seat": member.seat, "bid": bid_id, "criterion": criterion, "passed": value, "reason": reason})
+    _progress_event(session, StageKind.QUALIFICATION, member, scope=stages.stage_scope(session, StageKind.QUALIFICATION, ordered_ids=ordered_ids))
     return verdict
 
 
@@ -371,8 +372,10 @@ def submit_score(*, by: Actor, session: EvaluationSession, bid, criterion: str, 
     member = _member(by, session)
     _reviewing(session)
     _open_sheet_stage(session, StageKind.SCORING)
-    bid = _bid(session, bid)
-    if bid.pk not in stages.qualified_bid_ids(session):
+    ordered_ids = stages.bid_ids(session)
+    bid_id = _bid_id(session, bid, ordered_ids)
+    qualified = stages.qualified_bid_ids(session, ordered_ids=ordered_ids)
+    if bid_id not in qualified:
         raise DomainError(_("这份投标未通过资格审查，不参加评分。"), code="not_qualified")
     scheme = stages.scheme_of(session)
     found = next((c for c in stages.subjective_criteria(scheme) if c["code"] == criterion), None)
@@ -384,21 +387,23 @@ def submit_score(*, by: Actor, session: EvaluationSession, bid, criterion: str, 
         number = formulas.check_score(value, max_score=found["max_score"], step=stages.step_of(scheme, found))
     except formulas.FormulaError as error:
         raise DomainError(stages.formula_error(error).message, code="bad_score") from None
-    if number.as_tuple().exponent < -2:
+    if number != number.quantize(Decimal("0.01")):
         raise DomainError(_("评分最多保留两位小数。"), code="bad_score")
+    number = number.quantize(Decimal("0.01"))
     reason = _text(reason, _("偏离说明"), required=False)
-    existing = Score.objects.filter(member=member, bid=bid, criterion=criterion).first()
+    existing = Score.objects.filter(member=member, bid_id=bid_id, criterion=criterion).first()
     if existing is not None:
         existing.value, existing.submitted_at, existing.void = number, timezone.now(), False
         existing.reason = reason or existing.reason
         existing.save(update_fields=["value", "submitted_at", "void", "reason"])
         score = existing
     else:
-        score = Score.objects.create(session=session, member=member, bid=bid, criterion=criterion, value=number, reason=reason,
+        score = Score.objects.create(session=session, member=member, bid_id=bid_id, criterion=criterion, value=number, reason=reason,
                                      submitted_at=timezone.now())
     record_event(by=by, action="evaluation.score", obj=session, tender_id=_tender_id(session),
-                 payload={"seat": member.seat, "bid": bid.pk, "criterion": criterion, "value": str(number), "reason": score.reason})
-    _progress_event(session, StageKind.SCORING, member)
+                 payload={"seat": member.seat, "bid": bid_id, "criterion": criterion, "value": str(number), "reason": score.reason})
+    codes = [c["code"] for c in stages.subjective_criteria(scheme)]
+    _progress_event(session, StageKind.SCORING, member, scope=(qualified, codes))
     return score
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from django.db.models import Count
 from evaluation import formulas
 from evaluation.models import BidResult, MemberStatus, PanelMember, QualificationVerdict, Score, StageKind
 from opening.models import BidOpening, DecryptionStatus
@@ -105,20 +106,28 @@ def results_by_bid(session) -> dict[int, BidResult]:
     return {r.bid_id: r for r in BidResult.objects.filter(session=session)}
 
 
-def qualified_bid_ids(session) -> list[int]:
+def bid_ids(session) -> list[int]:
+    """The ids of the bids under evaluation, in the order received (bid_openings without building
+    the rows: the scoring path asks for them on every score)."""
+    return list(
+        BidOpening.objects.filter(session__lot_id=session.lot_id, status=DecryptionStatus.OPENED)
+        .order_by("bid__received_at", "pk").values_list("bid_id", flat=True)
+    )
+
+
+def qualified_bid_ids(session, *, ordered_ids: list[int] | None = None) -> list[int]:
     """Bids that passed the qualification review and were not rejected, in the order received."""
-    results = results_by_bid(session)
-    return [o.bid_id for o in bid_openings(session)
-            if results.get(o.bid_id) is not None and results[o.bid_id].qualified and not results[o.bid_id].rejected]
+    passed = set(BidResult.objects.filter(session=session, qualified=True, rejected=False).values_list("bid_id", flat=True))
+    return [bid_id for bid_id in (bid_ids(session) if ordered_ids is None else ordered_ids) if bid_id in passed]
 
 
-def stage_scope(session, kind: str) -> tuple[list[int], list[str]]:
+def stage_scope(session, kind: str, *, ordered_ids: list[int] | None = None) -> tuple[list[int], list[str]]:
     """(bids, criterion codes) every member's sheet of the stage covers."""
     scheme = scheme_of(session)
     if kind == StageKind.QUALIFICATION:
-        return [o.bid_id for o in bid_openings(session)], [c["code"] for c in qualification_criteria(scheme)]
+        return (bid_ids(session) if ordered_ids is None else ordered_ids), [c["code"] for c in qualification_criteria(scheme)]
     if kind == StageKind.SCORING:
-        return qualified_bid_ids(session), [c["code"] for c in subjective_criteria(scheme)]
+        return qualified_bid_ids(session, ordered_ids=ordered_ids), [c["code"] for c in subjective_criteria(scheme)]
     return [], []
 
 
@@ -126,18 +135,18 @@ def sheet_model(kind: str):
     return {StageKind.QUALIFICATION: QualificationVerdict, StageKind.SCORING: Score}.get(kind)
 
 
-def progress(session, kind: str, members: list[PanelMember] | None = None) -> dict[int, dict]:
+def progress(session, kind: str, members: list[PanelMember] | None = None, *,
+             scope: tuple[list[int], list[str]] | None = None) -> dict[int, dict]:
     """{member id: {"seat", "done", "total"}} for a sheet stage: counts, never values."""
     model = sheet_model(kind)
     members = serving_members(session) if members is None else members
-    bids, codes = stage_scope(session, kind)
+    bids, codes = stage_scope(session, kind) if scope is None else scope
     total = len(bids) * len(codes)
     done = {}
     if model is not None and total:
-        rows = model.objects.filter(session=session, void=False, bid_id__in=bids, criterion__in=codes,
-                                    member__in=members).values_list("member_id", flat=True)
-        for member_id in rows:
-            done[member_id] = done.get(member_id, 0) + 1
+        done = dict(model.objects.filter(session=session, void=False, bid_id__in=bids, criterion__in=codes,
+                                         member__in=[m.pk for m in members])
+                    .order_by().values("member_id").annotate(n=Count("id")).values_list("member_id", "n"))
     return {m.pk: {"seat": m.seat, "done": done.get(m.pk, 0), "total": total} for m in members}
 
 
