@@ -80,6 +80,7 @@ def test_zhongshan_world_is_its_centre_regulator_and_expert_pool_and_no_tender(z
     assert "中山 Zhongshan (442000)" in output and "http://127.0.0.1:8001/tenders/" in output
     for username in ("zs-centre", "zs-regulator", "zs-expert1", "zs-expert5"):
         assert username in output
+    assert "http://127.0.0.1:8001/crossregion/" in output
     assert "zs-expert1..5-keys.json" in output and str(Path(zhongshan.DATA_DIR) / "demo") in output
     assert "开标 Opening demo" not in output and "bidder1" not in output
 

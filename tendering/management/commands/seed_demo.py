@@ -253,6 +253,7 @@ class Command(BaseCommand):
             first, last = city.experts[0][0], city.experts[-1][0]
             write(f"专家 Expert keys     {demo_key_dir()}/{first}..{last[len(first) - 1:]}-keys.json  (签署评标报告 signing the report)")
             write(f"专家库 Expert pool   {base_url}{reverse('evaluation:pool')}  专家抽取 drawings {base_url}{reverse('evaluation:drawings')}")
+        write(f"合作 Partners        {base_url}{reverse('crossregion:partners')}  (合作平台与合作框架协议 partner platforms and agreements)")
         rows = [(ROLE_LABELS.get(u.role, u.role), u.username, (u.organisation.name if u.organisation else u.label))
                 for u in demo_users(city)]
         if not rows:
