@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -207,4 +208,15 @@ def test_run_cities_refuses_a_shared_port_or_an_unknown_city_before_starting_any
     result = subprocess.run(["bash", "scripts/run-cities", *args], cwd=ROOT, env={**cities_env, **extra},
                             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "data-zhongshan").exists()
+
+
+def test_run_cities_refuses_a_port_already_in_use_before_starting_anything(cities_env, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        result = subprocess.run(["bash", "scripts/run-cities", "127.0.0.1", str(_free_port()), str(taken)], cwd=ROOT, env=cities_env,
+                                capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2 and f"port {taken} (for 中山) is already in use" in result.stderr
     assert not (tmp_path / "data").exists() and not (tmp_path / "data-zhongshan").exists()
