@@ -192,3 +192,6 @@ class UsedToken(models.Model):
         verbose_name = _("已使用的联合登录令牌")
         verbose_name_plural = _("已使用的联合登录令牌")
         constraints = [models.UniqueConstraint(fields=["partner", "jti"], name="crossregion_used_token_unique_jti")]
+
+
+from crossregion.models_federation import FederatedIdentity  # noqa: E402,F401
