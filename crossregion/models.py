@@ -195,3 +195,6 @@ class UsedToken(models.Model):
 
 
 from crossregion.models_federation import FederatedIdentity  # noqa: E402,F401
+from crossregion.models_replication import (  # noqa: E402,F401
+    ReplicatedAnswer, ReplicatedBatch, ReplicatedEvent, ReplicatedSession, Replication, ReplicationBatch,
+)
