@@ -78,6 +78,8 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
         self.closed = False
         self.poller = None
+        self.poll_seconds = DEFAULT_POLL_SECONDS
+        self.last_live_event = float("-inf")  # loop time of the last broadcast received
         self.language = _language(self.scope)
         self.ip = _ip(self.scope)
         # Accept first so that the browser sees the close code (a refused handshake shows as 1006).
@@ -95,7 +97,8 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
         self.group = group_name(self.room)
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.groups.append(self.group)  # left again on disconnect
-        self.poller = asyncio.ensure_future(self._poll_every(getattr(settings, "OPENING_ROOM_POLL_SECONDS", DEFAULT_POLL_SECONDS)))
+        self.poll_seconds = getattr(settings, "OPENING_ROOM_POLL_SECONDS", DEFAULT_POLL_SECONDS)
+        self.poller = asyncio.ensure_future(self._poll_every(self.poll_seconds))
 
     async def _poll_every(self, seconds: float):
         """Ask this consumer (through its own channel, so it runs between other messages) to look
@@ -243,6 +246,7 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
             return  # before hello: the client's hello brings it from the database
         event = message.get("event") or {}
         seq = event.get("seq")
+        self.last_live_event = asyncio.get_running_loop().time()
         if not isinstance(seq, int) or seq <= self.sent_seq:
             return
         if seq == self.sent_seq + 1:
@@ -252,8 +256,12 @@ class OpeningRoomConsumer(AsyncWebsocketConsumer):
         await self._send_in_order(events)
 
     async def room_poll(self, message):
-        """The periodic look in the database (see the module's docstring)."""
+        """The periodic look in the database (see the module's docstring). Skipped while broadcasts
+        arrive: a broadcast after a lost one shows the gap and fetches it; once the room falls
+        quiet, the look resumes within one period."""
         if self.closed or self.sent_seq is None:
+            return
+        if asyncio.get_running_loop().time() - self.last_live_event < self.poll_seconds:
             return
         await self._send_in_order(await database_sync_to_async(events_after)(self.room, self.sent_seq, limit=MAX_REPLAY))
 

@@ -34,3 +34,17 @@ async def test_polling_goes_on_after_the_layer_is_full_or_times_out():
     consumer.closed = True
     poller.cancel()
     assert consumer.channel_layer.sent >= 2 and not consumer.channel_layer.failures
+
+
+@pytest.mark.asyncio
+async def test_the_database_look_is_skipped_while_broadcasts_arrive_and_resumes_when_the_room_is_quiet(monkeypatch):
+    looked = []
+    monkeypatch.setattr("opening.consumers.events_after", lambda room, seq, limit: looked.append(seq) or [])
+    consumer = OpeningRoomConsumer()
+    consumer.closed, consumer.sent_seq, consumer.room, consumer.poll_seconds = False, 7, "opening-1", 0.05
+    await consumer.room_event({"event": {"seq": 7}})  # a broadcast just arrived (already sent)
+    await consumer.room_poll({})
+    assert looked == []
+    await asyncio.sleep(0.06)
+    await consumer.room_poll({})
+    assert looked == [7]
