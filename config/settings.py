@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "crossregion.confinement.FederatedConfinementMiddleware",  # away experts: their evaluation room only
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -8,7 +8,8 @@ who is let in, checked on connect and again for every message:
 
 - a serving member of THIS session's panel, only within the session's time window;
 - centre staff and regulators, who watch read-only (their commands are refused);
-- nobody else: an expert seated on another tender's panel is an outsider here (4403).
+- nobody else: an expert seated on another tender's panel is an outsider here (4403), and an away
+  expert signed in through federation is refused every room but the one it came for (4403).
 
 Closing codes: 4401 not signed in, 4403 not admitted (an "error" message with code
 "outside_window" comes first when a member is outside the window), 4404 no evaluation session.
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from audit.actor import Actor
 from config.errors import DomainError
+from crossregion.confinement import socket_lot_refused
 from evaluation import commands, selectors_room
 from evaluation.models import EvaluationSession
 from opening.consumers import CLOSE_FORBIDDEN, CLOSE_NO_SESSION, MAX_REPLAY, OpeningRoomConsumer
@@ -59,6 +61,8 @@ class EvaluationRoomConsumer(OpeningRoomConsumer):
         await super()._close(code)
 
     def _admit(self, lot_id: int, user):
+        if socket_lot_refused(self.scope, lot_id):  # an away expert signed in for another lot
+            return CLOSE_FORBIDDEN
         session = selectors_room.session_of_lot(lot_id)
         if session is None:
             return CLOSE_NO_SESSION
