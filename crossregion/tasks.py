@@ -10,3 +10,17 @@ def deliver(message_id: int) -> str:
     from crossregion.services.outbox import deliver as deliver_now
 
     return deliver_now(message_id)
+
+
+@task()
+def replicate(replication_id: int) -> str:
+    """Build and queue the next replication batch of one Replication, if there is one to send
+    (crossregion/services/replication.py push: idempotent, waits for the previous batch)."""
+    from crossregion.models import Replication
+    from crossregion.services.replication import push
+
+    replication = Replication.objects.filter(pk=replication_id).first()
+    if replication is None:
+        return "missing"
+    batch = push(replication)
+    return f"batch {batch.batch_seq}" if batch else "nothing"

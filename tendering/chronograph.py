@@ -19,6 +19,7 @@ from bidding.services.bids import FINALISING_TIMEOUT
 from bidding.selectors import count_valid_bids
 from config.errors import DomainError
 from crossregion.services import outbox as crossregion_outbox
+from crossregion.services import replication as crossregion_replication
 from evaluation.services import clarification as clarifications
 from opening import services as opening_services
 from opening import tasks as opening_tasks
@@ -58,7 +59,8 @@ def tick(now: datetime | None = None) -> list[dict]:
       automatically);
     - objections to the candidates whose answer is overdue are reported once (R54), and contracts
       not registered 30 days after the award notice are flagged once (L46);
-    - cross-region messages due for another delivery attempt are queued again (a lost job, a retry).
+    - cross-region messages due for another delivery attempt are queued again (a lost job, a retry);
+    - evaluation sessions replicated to a partner get their next batch (events since the last one).
 
     Each item is its own step: an unexpected error in one is logged and reported (with "error")
     and the tick goes on with the rest.
@@ -105,6 +107,8 @@ def tick(now: datetime | None = None) -> list[dict]:
         _step(done, "contract.overdue", contract, lambda c=contract: services.contract_flag_overdue(by=by, contract=c))
     for c in clarifications.due(now):  # evaluation clarifications past their deadline expire
         _step(done, "clarification.expire", c, lambda c=c: clarifications.clarification_expire(by=by, clarification=c, now=now))
+    for r in crossregion_replication.due(now):  # the next replication batch of each session with news
+        _step(done, "crossregion.replicate", r, lambda r=r: crossregion_replication.push(r))
     for message in crossregion_outbox.due(now):
         _step(done, "crossregion.deliver", message, lambda m=message: crossregion_outbox.enqueue(m.pk))
     return done
