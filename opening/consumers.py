@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -73,6 +74,16 @@ def _refusal_for(role: str) -> str:
 
 
 class OpeningRoomConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message):
+        """As channels' dispatch, without its close_old_connections hop before every message: that
+        hop runs on the one thread all database work shares, so with a busy room every broadcast
+        to every member queued behind the room's writes. Every database access here goes through
+        database_sync_to_async, which closes stale connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.sent_seq: int | None = None  # the last event number this client has (None before hello)
         self.strikes = 0
