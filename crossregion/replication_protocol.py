@@ -205,7 +205,7 @@ def check_items(items: list[dict], *, last_event_seq: int, known_reports: dict[i
             _str(item["signed_at"], f"{where}.signed_at")
             try:
                 public_key = keyfile.public_key_from_jwk(item["public_jwk"])
-            except ValueError:
+            except (keyfile.InvalidJWK, ValueError):
                 raise ReplicationError(f"{where}.public_jwk: not a P-256 public key", code="bad_key") from None
             if keyfile.fingerprint(public_key) != item["key_fingerprint"]:
                 raise ReplicationError(f"{where}: key_fingerprint is not the fingerprint of public_jwk", code="bad_key_fingerprint")
