@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crossregion import views
+from crossregion import views, views_federation
 
 app_name = "crossregion"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("agreements/<uuid:uuid>/accept/", views.agreement_action, {"action": "accept"}, name="agreement_accept"),
     path("agreements/<uuid:uuid>/revoke/", views.agreement_action, {"action": "revoke"}, name="agreement_revoke"),
     path("outbound/<int:pk>/retry/", views.outbound_retry, name="outbound_retry"),
+    path("federated-login/", views_federation.federated_login, name="federated_login"),
+    path("away/", views_federation.my_away, name="my_away"),
+    path("away/enter/", views_federation.away_enter, name="away_enter"),
 ]
