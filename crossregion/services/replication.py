@@ -75,6 +75,18 @@ def _at(moment) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
 
 
+def _plain(value):
+    """A room event's payload as canonical JSON allows it: a float (none is expected) as its text,
+    so one odd event cannot stop the replication."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _session_item(session) -> dict:
     panel = [{"seat": m.seat, "kind": m.kind, "venue": m.venue, "specialty": m.specialty}
              for m in session.drawing.members.order_by("seat", "round") if m.serving]
@@ -139,7 +151,7 @@ def push(replication: Replication, *, now: datetime | None = None) -> Replicatio
     if not replication.session_sent:
         entries.append(_session_item(session))
     for event in RoomEvent.objects.filter(room=session.room, seq__gt=replication.last_event_seq).order_by("seq")[: rp.MAX_BATCH_ITEMS]:
-        entries.append({"kind": "event", "seq": event.seq, "type": event.kind, "payload": event.payload, "at": _at(event.created_at)})
+        entries.append({"kind": "event", "seq": event.seq, "type": event.kind, "payload": _plain(event.payload), "at": _at(event.created_at)})
     report = _final_report(session)
     if report is not None and report.version != replication.report_version_sent:
         entries.append(_report_group(report))
