@@ -65,3 +65,4 @@ def registered_types() -> list[str]:
 
 from crossregion import handlers_agreement  # noqa: E402,F401
 from crossregion import handlers_replication  # noqa: E402,F401
+from crossregion import handlers_booking  # noqa: E402,F401

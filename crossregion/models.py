@@ -198,3 +198,4 @@ from crossregion.models_federation import FederatedIdentity  # noqa: E402,F401
 from crossregion.models_replication import (  # noqa: E402,F401
     ReplicatedAnswer, ReplicatedBatch, ReplicatedEvent, ReplicatedSession, Replication, ReplicationBatch,
 )
+from crossregion.models_booking import Booking, BookingRole, BookingState, PartnerDrawing  # noqa: E402,F401

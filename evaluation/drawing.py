@@ -139,6 +139,9 @@ class DrawingRequest:
     session_start: str  # ISO 8601 UTC, "2026-12-01T01:30:00Z" (format_session_start)
     slots: tuple  # ((specialty code, count), ...)
     tenderer_representatives: int = 0
+    # Expert seats of the same panel filled by another platform's drawing (cross-region: the host's
+    # away seats, or at the partner the host's own seats). Not drawn here, counted in the panel rules.
+    remote_experts: int = 0
 
     def __post_init__(self):
         for name in ("tender", "lot"):
@@ -156,27 +159,38 @@ class DrawingRequest:
         object.__setattr__(self, "slots", tuple(slots))
         if not _is_int(self.tenderer_representatives):
             raise ValueError("tenderer_representatives must be an integer")
+        if not _is_int(self.remote_experts):
+            raise ValueError("remote_experts must be an integer")
 
     @property
     def experts(self) -> int:
         return sum(count for _specialty, count in self.slots)
 
     @property
+    def panel_experts(self) -> int:
+        """Experts on the whole panel: drawn here and drawn elsewhere (remote_experts)."""
+        return self.experts + self.remote_experts
+
+    @property
     def total(self) -> int:
-        return self.experts + self.tenderer_representatives
+        """Members of the whole panel."""
+        return self.panel_experts + self.tenderer_representatives
 
     @property
     def specialties(self) -> tuple[str, ...]:
         return tuple(specialty for specialty, _count in self.slots)
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "tender": self.tender,
             "lot": self.lot,
             "session_start": self.session_start,
             "slots": [{"specialty": s, "count": c} for s, c in self.slots],
             "tenderer_representatives": self.tenderer_representatives,
         }
+        if self.remote_experts:  # absent when 0: a single-platform request is unchanged
+            data["remote_experts"] = self.remote_experts
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping) -> DrawingRequest:
@@ -186,13 +200,15 @@ class DrawingRequest:
             session_start=data["session_start"],
             slots=tuple((s["specialty"], s["count"]) for s in data["slots"]),
             tenderer_representatives=data.get("tenderer_representatives", 0),
+            remote_experts=data.get("remote_experts", 0),
         )
 
 
 def check_panel_rules(request: DrawingRequest) -> list[Reason]:
     """The reasons the requested panel is unlawful or malformed; empty when it may be drawn (L37).
 
-    The panel has sum(counts) experts plus the tenderer's representatives. Its total is odd and at
+    The panel has sum(counts) experts (plus `remote_experts` drawn by a partner platform, cross-region)
+    plus the tenderer's representatives. Its total is odd and at
     least 5, experts are at least two thirds (3*experts >= 2*total), representatives at most one
     third (3*reps <= total) - with experts + reps = total the last two are one condition.
     """
@@ -210,9 +226,12 @@ def check_panel_rules(request: DrawingRequest) -> list[Reason]:
             )
     if not request.slots:
         reasons.append(Reason("no_slots", _("抽取条件中至少要有一个专业。")))
-    reps, experts, total = request.tenderer_representatives, request.experts, request.total
+    reps, experts, total = request.tenderer_representatives, request.panel_experts, request.total
     if reps < 0:
         reasons.append(Reason("reps_negative", _("招标人代表人数不能为负数。")))
+        return reasons
+    if request.remote_experts < 0:
+        reasons.append(Reason("remote_negative", _("异地专家人数不能为负数。")))
         return reasons
     if total % 2 == 0:
         reasons.append(Reason("panel_even", _("评标委员会成员人数须为单数，现为%(total)s人。"), {"total": total}))

@@ -25,6 +25,9 @@ class Drawing(models.Model):
     # [{"specialty": "A08", "count": 3}, ...] in the order they are drawn.
     slots = models.JSONField(_("抽取专业及人数"))
     tenderer_representatives = models.PositiveIntegerField(_("招标人代表人数"), default=0)
+    # Cross-region: expert seats filled by a partner platform's drawing, [{"specialty": "A08",
+    # "count": 2, "partner": "442000"}]; they take the seats after the home experts' (venue "away").
+    away_seats = models.JSONField(_("异地专家席位"), default=list, blank=True)
     seed_commitment = models.CharField(_("种子承诺（SHA-256）"), max_length=64)
     seed_hex = models.CharField(max_length=64, editable=False)  # secret until published
     seed_revealed = models.BooleanField(_("种子已公开"), default=False)
@@ -52,7 +55,11 @@ class Drawing(models.Model):
 
     @property
     def panel_size(self) -> int:
-        return sum(int(slot["count"]) for slot in self.slots) + self.tenderer_representatives
+        return sum(int(slot["count"]) for slot in self.slots) + self.away_count + self.tenderer_representatives
+
+    @property
+    def away_count(self) -> int:
+        return sum(int(seat["count"]) for seat in self.away_seats or [])
 
     @transition(field=state, source=DrawingState.COMMITTED, target=DrawingState.DRAWN)
     def draw(self):
@@ -99,6 +106,13 @@ class PanelMember(models.Model):
     pledge_accepted_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
     # Where the member sits (cross-region: "host" or "away"; away members come from the partner).
     venue = models.CharField(_("评标场地"), max_length=16, default="host")
+    # An away member (no Expert here): the partner's region, the expert's pseudonymous id there
+    # (Expert.public_id at the partner), the signing public key (JWK) the partner's signed
+    # assignment names, and which assignment (booking uuid, version) seated it.
+    remote_region = models.CharField(_("异地平台地区代码"), max_length=6, blank=True)
+    remote_expert_id = models.CharField(_("异地专家匿名编号"), max_length=128, blank=True, db_index=True)
+    remote_public_jwk = models.JSONField(_("异地专家签名公钥（JWK）"), default=dict, blank=True)
+    remote_assignment = models.CharField(_("异地专家指派"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["drawing", "seat", "round"]

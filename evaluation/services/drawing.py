@@ -97,7 +97,16 @@ def eligibility(lot: Lot, request: algorithm.DrawingRequest, *, starts_at: datet
     or the agency; unavailable for the session (a declared period, or a seat on another panel whose
     session overlaps); without a sign-in account."""
     bidders, tenderer, agency = party_credit_codes(lot)
-    parties = set(bidders) | ({agency} if agency else set())
+    return eligibility_for(request, bidders=set(bidders) | ({agency} if agency else set()), tenderer=tenderer,
+                           starts_at=starts_at, ends_at=ends_at, exclude_drawing=exclude_drawing)
+
+
+def eligibility_for(request: algorithm.DrawingRequest, *, bidders: set[str], tenderer: str, starts_at: datetime,
+                    ends_at: datetime, exclude_drawing: int | None = None) -> tuple[dict[str, list[str]], list[dict]]:
+    """`eligibility` with the parties given by credit code (P12): `bidders` (with the agency) and the
+    `tenderer`. A partner platform's drawing for another region's lot uses it with the parties the
+    host named (crossregion/services/booking.py)."""
+    parties = set(bidders)
     wanted = set(request.specialties)
     experts = [e for e in Expert.objects.filter(active=True).prefetch_related("conflicts") if wanted.intersection(e.specialties)]
     away = set(ExpertUnavailability.objects.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).values_list("expert_id", flat=True))
@@ -159,10 +168,16 @@ def _clean_representatives(lot: Lot, count: int, representatives) -> list[User]:
 
 @transaction.atomic
 def drawing_request(*, by: Actor, lot: Lot, session_starts_at: datetime, session_ends_at: datetime, slots: list[dict],
-                    tenderer_representatives: int = 0, representatives: list[User] | tuple = ()) -> Drawing:
+                    tenderer_representatives: int = 0, representatives: list[User] | tuple = (),
+                    away_seats: list[dict] | tuple = ()) -> Drawing:
     """Fix the request and the eligible pool, commit to a fresh secret seed (audit
     `evaluation.drawing_commit`), seat the tenderer's representatives (after the experts' seats).
-    Refused with the reasons, storing nothing, if the panel rules or the pool cannot be satisfied."""
+    Refused with the reasons, storing nothing, if the panel rules or the pool cannot be satisfied.
+
+    Cross-region: `away_seats` [{"specialty", "count", "partner": region code}] are expert seats a
+    partner platform fills from its own pool (its signed assignment, `away_members_seat`); they are
+    counted in the panel rules over the WHOLE panel (3 home + 2 away = 5) and take the seats after
+    the home experts'."""
     _authorise(by, "evaluation.request_drawing", lot)
     lot = Lot.objects.select_for_update(of=("self",)).select_related("tender__tenderer", "tender__agency").get(pk=lot.pk)
     if lot.state not in DRAWABLE_LOT_STATES:
@@ -174,6 +189,7 @@ def drawing_request(*, by: Actor, lot: Lot, session_starts_at: datetime, session
     if session_starts_at <= timezone.now():
         raise DomainError(_("评标开始时间应晚于当前时间。"), code="session_time")
     slots = _clean_slots(slots)
+    away_seats = _clean_away_seats(away_seats)
     try:
         tenderer_representatives = int(tenderer_representatives or 0)
     except (TypeError, ValueError):
@@ -183,6 +199,7 @@ def drawing_request(*, by: Actor, lot: Lot, session_starts_at: datetime, session
     request = algorithm.DrawingRequest(
         tender=lot.tender.code, lot=str(lot.number), session_start=algorithm.format_session_start(session_starts_at),
         slots=tuple((slot["specialty"], slot["count"]) for slot in slots), tenderer_representatives=tenderer_representatives,
+        remote_experts=sum(seat["count"] for seat in away_seats),
     )
     reasons = algorithm.check_panel_rules(request)
     if reasons:
@@ -202,17 +219,29 @@ def drawing_request(*, by: Actor, lot: Lot, session_starts_at: datetime, session
         lot=lot, session_starts_at=session_starts_at, session_ends_at=session_ends_at, slots=slots,
         tenderer_representatives=tenderer_representatives, seed_commitment=algorithm.seed_commitment(seed), seed_hex=seed.hex(),
         request_json=request.to_json(), eligible=pool, excluded=excluded, requested_by_id=by.user_id, requested_at=timezone.now(),
+        away_seats=away_seats,
     )
-    for n, user in enumerate(representatives, start=request.experts + 1):
+    for n, user in enumerate(representatives, start=request.panel_experts + 1):
         PanelMember.objects.create(drawing=drawing, kind=MemberKind.REPRESENTATIVE, user=user, seat=n)
     record_event(by=by, action="evaluation.drawing_commit", obj=drawing, tender_id=lot.tender_id, payload={
         "version": algorithm.VERSION, "lot": lot.pk, "commitment": drawing.seed_commitment,
         "context": algorithm.context_hash(request, pool), "request": request.to_json(),
         "eligible_counts": {specialty: len(ids) for specialty, ids in pool.items()},
         "excluded_counts": exclusion_counts(excluded), "representatives": [user.pk for user in representatives],
-        "session_ends_at": session_ends_at.isoformat(),
+        "session_ends_at": session_ends_at.isoformat(), **({"away_seats": away_seats} if away_seats else {}),
     })
     return drawing
+
+
+def _clean_away_seats(away_seats) -> list[dict]:
+    cleaned = []
+    for seat in away_seats or []:
+        partner = str(seat.get("partner", "")).strip()
+        (slot,) = _clean_slots([seat])
+        if not (len(partner) == 6 and partner.isdigit()):
+            raise DomainError(_("异地专家席位须注明合作平台的地区代码。"), code="away_seats")
+        cleaned.append({**slot, "partner": partner})
+    return cleaned
 
 
 def exclusion_counts(excluded: list[dict]) -> dict[str, int]:
@@ -337,6 +366,8 @@ def replace_member(*, by: Actor, member: PanelMember, status: str, reason: str) 
         record_event(by=by, action="evaluation.member_replace", obj=member, tender_id=tender_id,
                      payload={"drawing": drawing.pk, "seat": member.seat, "kind": member.kind, "status": status, "reason": reason})
         return None
+    if member.venue == "away":
+        raise DomainError(_("异地专家由合作平台从其专家库中补抽，请通过场地预约办理。"), code="away_member")
     declined_id = str(member.expert.public_id)
     try:
         rounds = stored_rounds(drawing)
@@ -362,6 +393,99 @@ def replace_member(*, by: Actor, member: PanelMember, status: str, reason: str) 
     record_event(by=by, action="evaluation.member_replace", obj=member, tender_id=tender_id, payload={
         "drawing": drawing.pk, "seat": member.seat, "kind": member.kind, "status": status, "reason": reason,
         "round": number, "declined": declined_id, "replacement": pick.expert, "rounds_json": new_round.to_json(),
+    })
+    return new_member
+
+
+def away_seat_numbers(drawing: Drawing, partner_region: str) -> list[tuple[int, str]]:
+    """[(seat number, specialty)] of the away seats `partner_region` fills in `drawing`: away seats
+    come after the home experts' seats, in the order of drawing.away_seats."""
+    home = sum(int(slot["count"]) for slot in drawing.slots)
+    result, number = [], home
+    for entry in drawing.away_seats or []:
+        for _n in range(int(entry["count"])):
+            number += 1
+            if entry["partner"] == partner_region:
+                result.append((number, entry["specialty"]))
+    return result
+
+
+@transaction.atomic
+def away_members_seat(*, by: Actor, lot: Lot, partner_region: str, assignment: str, seats: list[dict]) -> list[PanelMember]:
+    """Seat the away experts a partner platform drew for `lot` (its signed assignment, verified by
+    crossregion before this is called): `seats` [{"specialty", "expert_id", "public_jwk"}]. They fill
+    the away seats the lot's drawing reserved for that partner (`away_seats`), so the panel rules
+    checked at the request hold over the whole panel; any other count or specialties is refused
+    with the reason, nothing changes. Seating the same experts again returns them (idempotent)."""
+    _authorise(by, "evaluation.request_drawing", lot)
+    drawing = (Drawing.objects.select_for_update(of=("self",)).select_related("lot__tender")
+               .filter(lot=lot, state__in=ACTIVE_DRAWING_STATES).order_by("-requested_at").first())
+    if drawing is None or drawing.state != DrawingState.DRAWN:
+        raise IllegalTransition(_("本标段的专家尚未抽取（或结果已公布），不能安排异地专家入座。"), code="drawing_state")
+    reserved = away_seat_numbers(drawing, partner_region)
+    if not reserved:
+        raise DomainError(_("本标段的抽取没有为该合作平台预留异地专家席位。"), code="no_away_seats")
+    wanted = sorted(specialty for _n, specialty in reserved)
+    offered = sorted(str(seat.get("specialty", "")) for seat in seats)
+    if wanted != offered:
+        raise DomainError(_("合作平台指派的专家（%(offered)s）与预留的异地席位（%(wanted)s）不一致，评标委员会不能按规定组成。") % {
+            "offered": "、".join(offered) or "0", "wanted": "、".join(wanted)}, code="assignment_mismatch")
+    ids = [str(seat.get("expert_id", "")) for seat in seats]
+    if len(set(ids)) != len(ids) or not all(ids):
+        raise DomainError(_("合作平台指派的专家编号重复或为空。"), code="assignment_mismatch")
+    current = list(drawing.members.filter(venue="away", remote_region=partner_region, status__in=SERVING).order_by("seat"))
+    if current:
+        if sorted(m.remote_expert_id for m in current) == sorted(ids):
+            return current
+        raise DomainError(_("该合作平台的异地专家已入座；更换须由合作平台补抽。"), code="already_seated")
+    reasons = algorithm.check_panel_rules(stored_request(drawing))
+    if reasons:
+        raise _refused(algorithm.DrawingRefused(reasons))
+    remaining = list(reserved)
+    members = []
+    for seat in seats:
+        number, specialty = next((n, s) for n, s in remaining if s == seat["specialty"])
+        remaining.remove((number, specialty))
+        members.append(PanelMember.objects.create(
+            drawing=drawing, kind=MemberKind.EXPERT, specialty=specialty, seat=number, round=0, venue="away",
+            remote_region=partner_region, remote_expert_id=str(seat["expert_id"]), remote_public_jwk=seat.get("public_jwk") or {},
+            remote_assignment=assignment,
+        ))
+    record_event(by=by, action="evaluation.away_members_seat", obj=drawing, tender_id=lot.tender_id, payload={
+        "lot": lot.pk, "partner": partner_region, "assignment": assignment,
+        "seats": [{"seat": m.seat, "specialty": m.specialty, "expert": m.remote_expert_id} for m in members],
+        "panel_size": drawing.panel_size,
+    })
+    return members
+
+
+@transaction.atomic
+def away_member_replace(*, by: Actor, member: PanelMember, status: str, reason: str, expert_id: str, public_jwk: dict | None,
+                        assignment: str) -> PanelMember:
+    """An away member declined or recused and the partner drew a substitute (its next signed
+    assignment, verified by crossregion): the member leaves with the reason and the substitute takes
+    the same seat (venue away). Same checks as `replace_member`."""
+    _authorise(by, "evaluation.replace_member", member)
+    member = _lock_member(member)
+    drawing = Drawing.objects.select_for_update(of=("self",)).get(pk=member.drawing_id)
+    if member.venue != "away" or not member.serving:
+        raise IllegalTransition(_("该成员已不在评标委员会中。"), code="not_serving")
+    if drawing.state != DrawingState.DRAWN:
+        raise IllegalTransition(_("抽取结果已公布或尚未抽取，不能再替补。"), code="drawing_state")
+    if status not in (MemberStatus.DECLINED, MemberStatus.RECUSED):
+        raise DomainError(_("状态只能是拒绝参加或申请回避。"), code="status")
+    if drawing.members.filter(venue="away", remote_region=member.remote_region, remote_expert_id=expert_id).exists():
+        raise DomainError(_("替补专家已在本评标委员会中（或曾拒绝参加、回避）。"), code="assignment_mismatch")
+    now = timezone.now()
+    new_member = PanelMember.objects.create(
+        drawing=drawing, kind=MemberKind.EXPERT, specialty=member.specialty, seat=member.seat, round=member.round + 1, venue="away",
+        remote_region=member.remote_region, remote_expert_id=expert_id, remote_public_jwk=public_jwk or {}, remote_assignment=assignment,
+    )
+    member.status, member.status_reason, member.status_changed_at, member.replaced_by = status, reason, now, new_member
+    member.save(update_fields=["status", "status_reason", "status_changed_at", "replaced_by"])
+    record_event(by=by, action="evaluation.member_replace", obj=member, tender_id=drawing.lot.tender_id, payload={
+        "drawing": drawing.pk, "seat": member.seat, "kind": member.kind, "status": status, "reason": reason, "venue": "away",
+        "partner": member.remote_region, "declined": member.remote_expert_id, "replacement": expert_id, "assignment": assignment,
     })
     return new_member
 

@@ -90,7 +90,8 @@ class Command(BaseCommand):
         except ValueError as error:
             check(False, f"the rounds do not form a panel: {error}")
             return
-        serving = drawing.members.filter(kind=MemberKind.EXPERT, status__in=[MemberStatus.DRAWN, MemberStatus.CONFIRMED]).select_related("expert")
+        serving = (drawing.members.filter(kind=MemberKind.EXPERT, status__in=[MemberStatus.DRAWN, MemberStatus.CONFIRMED])
+                   .exclude(venue="away").select_related("expert"))  # away seats: the partner's own drawing
         actual = sorted((m.seat, str(m.expert.public_id), m.specialty) for m in serving)
         expected = [(n, pick.expert, pick.specialty) for n, pick in enumerate(seats, start=1)]
         check(actual == expected, f"the serving experts' seats are the panel the rounds give ({len(expected)} seats)")
