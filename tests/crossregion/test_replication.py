@@ -301,3 +301,21 @@ def test_no_batch_without_an_agreement_covering_replication(mixed, transport):
         replication.push(mixed.replication)
     assert refused.value.code == "no_agreement"
     assert not OutboundMessage.objects.exists()
+
+
+def test_a_delivered_batch_queues_the_job_that_pushes_the_next_one(mixed, transport, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from crossregion import tasks
+
+    with transaction.atomic():
+        first = replication.push(mixed.replication)
+    mixed.room_event()
+    jobs = DBTaskResult.objects.filter(task_path__endswith="replicate").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.deliver(first.message.pk) == "delivered"
+    assert DBTaskResult.objects.filter(task_path__endswith="replicate").count() == jobs + 1
+    with django_capture_on_commit_callbacks(execute=False):
+        assert tasks.replicate.call(mixed.replication.pk) == "batch 2"
+        assert tasks.replicate.call(mixed.replication.pk) == "nothing"  # batch 2 in flight: the job is idempotent
+    assert tasks.replicate.call(10**9) == "missing"
