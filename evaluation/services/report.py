@@ -172,25 +172,28 @@ def _lot_evaluating(session: EvaluationSession) -> None:
     require_lot_evaluating(session)
 
 
-def _answering_member(by: Actor, session: EvaluationSession, report: EvaluationReport):
+def _answering(by: Actor, report: EvaluationReport):
+    """Lock the session and the report a member answers (signs or dissents from), and check that
+    the report is still open, the lot still under evaluation and the member serving and not yet
+    answered. Returns (session, report, member), all locked and current."""
+    session = report.session
+    require(by.user, "evaluation.report_answer", session)
+    session = _lock(session)
+    report = _open_report(session, report)
+    _lot_evaluating(session)
     member = serving_member(by.user, session)
     if member is None:
         raise DomainError(_("只有本评标委员会的成员签署评标报告。"), code="not_member")
     if report.signatures.filter(member=member).exists() or report.dissents.filter(member=member).exists():
         raise IllegalTransition(_("您已经签署过这份评标报告或提出过不同意见。"), code="already_answered")
-    return member
+    return session, report, member
 
 
 @transaction.atomic
 def report_sign(*, by: Actor, report: EvaluationReport, signature_b64: str) -> ReportSignature:
     """A serving member signs the report: `signature_b64` is the ECDSA P-256 signature of the
     report hash's ASCII hex by the member's registered key (evaluation/report_signing.py)."""
-    session = report.session
-    require(by.user, "evaluation.report_answer", session)
-    session = _lock(session)
-    report = _open_report(session, report)
-    _lot_evaluating(session)
-    member = _answering_member(by, session, report)
+    session, report, member = _answering(by, report)
     key = active_key(by.user)
     if key is None:
         raise DomainError(_("您还没有登记签名公钥：请先在“我的签名密钥”页面创建密钥文件并登记公钥；也可以书面提出不同意见。"),
@@ -215,12 +218,7 @@ def report_sign(*, by: Actor, report: EvaluationReport, signature_b64: str) -> R
 @transaction.atomic
 def report_dissent(*, by: Actor, report: EvaluationReport, text: str) -> ReportDissent:
     """A serving member writes why they disagree, instead of signing (R53)."""
-    session = report.session
-    require(by.user, "evaluation.report_answer", session)
-    session = _lock(session)
-    report = _open_report(session, report)
-    _lot_evaluating(session)
-    member = _answering_member(by, session, report)
+    session, report, member = _answering(by, report)
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
         raise DomainError(_("请写明不同意见的内容和理由。"), code="text_required")
