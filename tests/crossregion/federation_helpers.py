@@ -29,14 +29,8 @@ def make_away(member: PanelMember, *, expert_id: str | None = None, jwk: dict | 
     """Turn a seat of the world's panel into an away seat filled by the partner's assignment (as the
     booking + partner drawing area creates it): no host expert, no user yet, the remote id."""
     member.venue, member.expert, member.user = "away", None, None
-    fields = ["venue", "expert", "user"]
-    if hasattr(member, "remote_expert_id"):
-        member.remote_expert_id = expert_id or away_expert_id()
-        fields.append("remote_expert_id")
-    for name in ("remote_public_jwk",):
-        if hasattr(member, name) and jwk is not None:
-            setattr(member, name, jwk)
-            fields.append(name)
+    member.remote_region, member.remote_expert_id, member.remote_public_jwk = PARTNER, expert_id or away_expert_id(), jwk or {}
+    fields = ["venue", "expert", "user", "remote_region", "remote_expert_id", "remote_public_jwk"]
     member.save(update_fields=fields)
     return member
 

@@ -80,8 +80,7 @@ async def test_another_room_and_other_sockets_are_closed(worlds):
 
 async def test_the_consumer_itself_refuses_another_lot(worlds):
     """Behind the ASGI confinement, evaluation/consumers.py checks again."""
-    from crossregion.confinement import socket_lot_refused
-    from crossregion.confinement import SESSION_LOT_KEY
+    from crossregion.confinement import SESSION_LOT_KEY, socket_lot_refused
 
     first, second = worlds
     scope = {"user": first.away_user, "session": {SESSION_LOT_KEY: first.lot.pk}}
@@ -89,3 +88,31 @@ async def test_the_consumer_itself_refuses_another_lot(worlds):
     assert await database_sync_to_async(socket_lot_refused)(scope, first.lot.pk) is False
     home = {"user": second.members[0].user, "session": {}}
     assert await database_sync_to_async(socket_lot_refused)(home, second.lot.pk) is False
+
+
+@database_sync_to_async
+def federated_cookie(world, partner) -> str:
+    """Sign in through POST /crossregion/federated-login/ with a partner's token, as the browser does."""
+    from django.test import Client
+
+    from .federation_helpers import away_expert_id, signing_key, token
+
+    member = world.members[3]
+    expert_id = away_expert_id()
+    make_away(member, expert_id=expert_id, jwk=signing_key()[1])
+    client = Client()
+    response = client.post("/crossregion/federated-login/", {"token": token(sub=expert_id, session=world.lot.pk)})
+    assert response.status_code == 302, response.content
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def test_a_token_signed_in_expert_joins_and_checks_in_over_the_socket(worlds, partner):
+    first, second = worlds
+    cookie = await federated_cookie(first, partner)
+    peer = await connect(cookie, f"/ws/evaluation/{first.lot.pk}/")
+    snapshot = await peer.hello(0)
+    assert snapshot["state"]["viewer"]["role"] == "member" and snapshot["state"]["viewer"]["seat"] == 4
+    reply = await peer.command("check_in", {"pledge": True})
+    assert reply["ok"] is True, reply
+    other = await connect(cookie, f"/ws/evaluation/{second.lot.pk}/")
+    assert await other.closed_with() == 4403
