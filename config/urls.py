@@ -14,6 +14,7 @@ urlpatterns = [
     path("opening/", include("opening.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("crossregion/replicated/", include("crossregion.urls_replication")),
+    path("crossregion/bookings/", include("crossregion.urls_booking")),
     path("crossregion/", include("crossregion.urls")),
     path(".well-known/etender-platform.json", crossregion_views.well_known, name="platform_metadata"),
     path("i18n/", include("django.conf.urls.i18n")),
