@@ -228,3 +228,33 @@ def test_an_away_expert_who_declines_is_replaced_by_the_partner_in_a_new_signed_
     assert algorithm.verify(bytes.fromhex(drawing.seed_hex), drawing.seed_commitment, algorithm.DrawingRequest.from_json(drawing.request_json),
                             drawing.eligible, rounds).ok
     assert InboundMessage.objects.filter(type="booking.replace").count() == 1
+
+
+def test_partner_drawing_verify_matches_and_detects_a_changed_round(cities):
+    import io
+
+    from django.core.management import call_command
+
+    cities.partner_pool(4)
+    cities.world.pool(3)
+    booking = ask(cities)
+    home_drawing(cities, booking)
+    cities.pump()
+    with cities.city(ZS):
+        partner.booking_approve(by=cities.staff(), booking=at_partner(booking))
+    cities.pump()
+    member = PanelMember.objects.filter(venue="away").order_by("seat").first()
+    host.away_member_decline(by=cities.staff(), booking=booking, member=member, reason="临时出差")
+    cities.pump()
+    drawing = PartnerDrawing.objects.get(booking__uuid=booking.uuid)
+    with cities.city(ZS):
+        out = io.StringIO()
+        call_command("partner_drawing_verify", drawing.pk, stdout=out)
+        assert f"MATCH partner drawing {drawing.pk} verifies" in out.getvalue() and "FAIL" not in out.getvalue()
+        rounds = drawing.rounds
+        rounds[0]["picks"].reverse()
+        PartnerDrawing.objects.filter(pk=drawing.pk).update(rounds=rounds)
+        out = io.StringIO()
+        with pytest.raises(SystemExit):
+            call_command("partner_drawing_verify", drawing.pk, stdout=out, stderr=io.StringIO())
+        assert "FAIL" in out.getvalue()
