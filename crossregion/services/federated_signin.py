@@ -133,7 +133,7 @@ def _shadow(partner: Partner, expert_id: str, by: Actor, now: datetime) -> tuple
     if identity is not None:
         return identity, False
     user = User(username=shadow_username(partner, expert_id), role=Role.EXPERT,
-                display_name=f"{partner.name}异地专家 {expert_id[:8]}")
+                display_name=f"{partner.name} {expert_id[:8]}")
     user.set_unusable_password()
     user.save()
     identity = FederatedIdentity.objects.create(user=user, partner=partner, remote_expert_id=expert_id, created_at=now)

@@ -43,7 +43,7 @@ def signing_key():
 def shadow(partner, expert_id: str | None = None) -> User:
     """A shadow account as the federated sign-in creates it."""
     expert_id = expert_id or away_expert_id()
-    user = User(username=f"fed-{partner.region_code}-{secrets.token_hex(8)}", role=Role.EXPERT, display_name="中山异地专家")
+    user = User(username=f"fed-{partner.region_code}-{secrets.token_hex(8)}", role=Role.EXPERT, display_name="Zhongshan expert")
     user.set_unusable_password()
     user.save()
     FederatedIdentity.objects.create(user=user, partner=partner, remote_expert_id=expert_id)
