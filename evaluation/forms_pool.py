@@ -96,8 +96,15 @@ class DrawingRequestForm(forms.Form):
         help_text=_("由招标人指定，不超过评标委员会成员总数的三分之一；不设招标人代表则不选。"),
     )
 
+    # Cross-region: expert seats a partner platform fills from its own pool (its signed assignment).
+    away_specialty = forms.ChoiceField(label=_("异地席位专业"), required=False)
+    away_count = forms.IntegerField(label=_("异地席位人数"), required=False, min_value=1, max_value=49)
+    away_partner = forms.RegexField(label=_("合作平台地区代码"), required=False, regex=r"^\d{6}$", max_length=6,
+                                    help_text=_("由合作平台从其专家库抽取，计入评标委员会人数及组成规则；须另向该平台预约席位。"))
+
     def __init__(self, *args, lot=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["away_specialty"].choices = [("", "—"), *specialty_choices()]
         for n in range(1, MAX_SLOTS + 1):
             self.fields[f"specialty_{n}"] = forms.ChoiceField(label=_("专业 %(n)s") % {"n": n}, required=n == 1,
                                                               choices=[("", "—"), *specialty_choices()])
@@ -112,6 +119,10 @@ class DrawingRequestForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        away = [data.get("away_specialty"), data.get("away_count"), (data.get("away_partner") or "").strip()]
+        data["away_seats"] = [{"specialty": away[0], "count": away[1], "partner": away[2]}] if all(away) else []
+        if any(away) and not all(away):
+            self.add_error("away_partner", _("异地席位的专业、人数和合作平台地区代码须同时填写。"))
         slots = []
         for n in range(1, MAX_SLOTS + 1):
             specialty, count = data.get(f"specialty_{n}"), data.get(f"count_{n}")

@@ -227,7 +227,8 @@ def drawing_new(request, lot_id: int):
         representatives = list(data["tenderer_representatives"])
         ok, drawing = perform(request, drawing_services.drawing_request, form=form, lot=lot, session_starts_at=data["session_starts_at"],
                               session_ends_at=data["session_ends_at"], slots=data["slots"],
-                              tenderer_representatives=len(representatives), representatives=representatives)
+                              tenderer_representatives=len(representatives), representatives=representatives,
+                              away_seats=data["away_seats"])
         if ok:
             messages.success(request, _("抽取申请已登记，种子承诺已记入审计日志。"))
             return redirect("evaluation:drawing_detail", pk=drawing.pk)

@@ -78,3 +78,20 @@ def test_an_assignment_that_does_not_fill_the_reserved_seats_is_refused(eval_wor
     with pytest.raises(DomainError) as error:
         service.away_members_seat(by=actor(eval_world.centre), lot=eval_world.lot, partner_region="449999", assignment="b:1", seats=one)
     assert error.value.code == "no_away_seats"
+
+
+def test_the_drawing_form_takes_away_seats(eval_world):
+    from tests.evaluation.test_pool_pages import client_for, request_by_form
+
+    eval_world.pool(3)
+    centre = client_for(eval_world.centre)
+    response = request_by_form(eval_world, centre, count_1="3", away_specialty="A03", away_count="1", away_partner="442000")
+    assert response.status_code == 200 and "单数" in response.content.decode()  # 3 + 1: refused with the reason
+    response = request_by_form(eval_world, centre, count_1="3", away_specialty="A03", away_count="2")
+    assert response.status_code == 200 and "须同时填写" in response.content.decode()
+    response = request_by_form(eval_world, centre, count_1="3", away_specialty="A03", away_count="2", away_partner="442000")
+    assert response.status_code == 302
+    from evaluation.models import Drawing
+
+    drawing = Drawing.objects.get(lot=eval_world.lot)
+    assert drawing.away_seats == [{"specialty": "A03", "count": 2, "partner": "442000"}] and drawing.panel_size == 5
