@@ -2,8 +2,8 @@
 Zhongshan (442000, the partner), each with its own data folder (so its own platform key), its
 Partner row for the other and its own signed agreement, sharing one database. `city(name)` switches
 the settings the platform reads (region, key folder); `pump()` delivers every pending outbox message
-from the sending city's outbox to the receiving city's inbox (crossregion.inbox.receive, the same
-function the inbox view calls), signed by the sender's key as on the wire.
+from the sending city's outbox (outbox.deliver, signed by the sender's key as on the wire) to the
+receiving city's inbox view through the Django test client.
 
 The host's lot and home pool come from tests/evaluation/world.py (specialty A08); the partner's
 pool is specialty A03, so the two drawings do not share experts in the one database."""
@@ -15,11 +15,12 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.test import Client
 from django.utils import timezone
 
 from audit import platform_key
 from bidding import keyfile
-from crossregion import inbox, protocol
+from crossregion import protocol
 from crossregion.models import Agreement, AgreementState, OutboundMessage, OutboundState, Partner
 from crossregion.services import outbox
 from evaluation.models import ExpertKey
@@ -78,13 +79,13 @@ class Cities:
              self.settings.PLATFORM_BASE_URL) = before
 
     def _post(self, url: str, data: bytes):
-        """outbox.post routed to the other city's inbox in this process."""
+        """outbox.post routed to the other city's inbox view in this process (the Django test client:
+        the same URL, middleware and view as over HTTP)."""
         target = DG if url.startswith(URLS[DG]) else ZS
+        path = url[len(URLS[target]):]
         with self.city(target):
-            status, answer = inbox.receive(data)
-        import json
-
-        return status, json.dumps(answer, ensure_ascii=False).encode("utf-8"), ""
+            response = Client().post(path, data=data, content_type="application/json")
+        return response.status_code, response.content, ""
 
     def pump(self) -> list[tuple[str, str, int, dict]]:
         """Deliver every pending message (one attempt each) until none is left; returns

@@ -95,3 +95,23 @@ def test_the_drawing_form_takes_away_seats(eval_world):
 
     drawing = Drawing.objects.get(lot=eval_world.lot)
     assert drawing.away_seats == [{"specialty": "A03", "count": 2, "partner": "442000"}] and drawing.panel_size == 5
+
+
+def test_drawing_page_and_drawing_verify_with_away_members(eval_world):
+    import io
+
+    from django.core.management import call_command
+
+    from tests.evaluation.test_pool_pages import client_for
+
+    eval_world.pool(5)
+    drawing = service.drawing_run(by=actor(eval_world.centre), drawing=request(eval_world))
+    service.away_members_seat(by=actor(eval_world.centre), lot=eval_world.lot, partner_region="442000", assignment="b:1",
+                              seats=[{"specialty": "A08", "expert_id": "zs-1"}, {"specialty": "A08", "expert_id": "zs-2"}])
+    from django.urls import reverse
+
+    response = client_for(eval_world.centre).get(reverse("evaluation:drawing_detail", args=[drawing.pk]))
+    assert response.status_code == 200 and "专家5" in response.content.decode()
+    out = io.StringIO()
+    call_command("drawing_verify", drawing.pk, stdout=out)
+    assert f"MATCH drawing {drawing.pk} verifies" in out.getvalue()
