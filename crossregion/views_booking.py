@@ -28,11 +28,16 @@ def _may_manage(user) -> bool:
 @login_required
 def booking_list(request):
     require(request.user, "crossregion.view")
+    from evaluation.services.drawing import DRAWABLE_LOT_STATES
+    from tendering.models import Lot
+
     bookings = Booking.objects.select_related("partner", "lot__tender")
+    may_manage = _may_manage(request.user)
     return render(request, "crossregion/bookings.html", {
+        "lots": list(Lot.objects.filter(state__in=DRAWABLE_LOT_STATES).select_related("tender").order_by("-pk")[:50]) if may_manage else [],
         "outgoing": list(bookings.filter(role=BookingRole.HOST)[:200]),
         "incoming": list(bookings.filter(role=BookingRole.PARTNER)[:200]),
-        "may_manage": _may_manage(request.user),
+        "may_manage": may_manage,
     })
 
 

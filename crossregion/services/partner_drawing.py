@@ -107,6 +107,11 @@ def booking_approve(*, by: Actor, booking: Booking) -> Booking:
         raise DomainError(_("评标时段已开始，不能再同意。"), code="session_time")
     if PartnerDrawing.objects.filter(booking=booking).exists():
         raise DomainError(_("该预约已抽取。"), code="already_drawn")
+    from crossregion.selectors import valid_agreement
+
+    if valid_agreement(booking.partner, area="drawing") is None:
+        raise DomainError(_("与%(partner)s没有有效的合作框架协议（范围：%(area)s）。") % {"partner": booking.partner.name, "area": "drawing"},
+                          code="no_agreement")
     request = _request(booking)
     check_whole_panel(request)
     bidders, tenderer = bp.recusal_codes(booking.parties)

@@ -26,6 +26,7 @@ def test_host_requests_on_the_lot_page_partner_approves_on_its_page(client, citi
     experts = cities.partner_pool(3)
     client.force_login(cities.centre)
     lot = cities.world.lot
+    assert f"/crossregion/bookings/lot/{lot.pk}/" in client.get("/crossregion/bookings/").content.decode()
     page = client.get(f"/crossregion/bookings/lot/{lot.pk}/")
     assert page.status_code == 200 and "向合作平台申请席位" in page.content.decode()
     starts = timezone.now() + timedelta(hours=3)

@@ -188,3 +188,17 @@ def test_regulators_cannot_act(cities):
     with cities.city(ZS):
         with pytest.raises(PermissionDenied):
             partner.booking_approve(by=actor(regulator), booking=at_partner(booking))
+
+
+def test_the_partner_does_not_draw_without_an_agreement_covering_drawing(cities):
+    cities.partner_pool(3)
+    booking = ask(cities)
+    cities.pump()
+    agreement = cities.agreements[ZS]
+    agreement.scope = ["booking"]
+    agreement.save()
+    with cities.city(ZS):
+        with pytest.raises(DomainError) as error:
+            partner.booking_approve(by=cities.staff(), booking=at_partner(booking))
+        assert error.value.code == "no_agreement"
+    assert not PartnerDrawing.objects.exists()
