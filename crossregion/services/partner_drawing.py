@@ -21,14 +21,24 @@ from django.utils.translation import gettext as _
 from accounts.permissions import require
 from audit.actor import Actor
 from audit.services import record_event
-from config.errors import DomainError, IllegalTransition
+from config.errors import DomainError
 from crossregion import booking_protocol as bp
 from crossregion import protocol
 from crossregion.identity import own_region, partner_actor, sign_document
 from crossregion.models import Booking, BookingRole, BookingState, Partner, PartnerDrawing
 from crossregion.services import outbox
 from crossregion.services.booking import (
-    _answer, _expect, _key, _lock, _note, _received, _terms, _transition, check_whole_panel, clean_terms, whole_panel_request,
+    _answer,
+    _expect,
+    _key,
+    _lock,
+    _note,
+    _received,
+    _terms,
+    _transition,
+    check_whole_panel,
+    clean_terms,
+    whole_panel_request,
 )
 from evaluation import drawing as algorithm
 from evaluation.models import Expert, ExpertKey, ExpertUnavailability

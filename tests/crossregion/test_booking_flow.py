@@ -4,6 +4,7 @@ with recusal against the bidders and tenderer Dongguan named and returns a signe
 Dongguan verifies it and seats the away experts in its drawing, the panel rules holding over the
 whole panel (3 home + 2 away)."""
 
+# ruff: noqa: F811  (pytest fixtures imported from booking_world and the evaluation world)
 from __future__ import annotations
 
 import json

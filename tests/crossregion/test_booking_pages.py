@@ -2,6 +2,7 @@
 the partner's staff see the incoming request, approve (draw) and see the drawing record with names;
 regulators read without forms and cannot act; others are refused."""
 
+# ruff: noqa: F811  (pytest fixtures imported from booking_world and the evaluation world)
 from __future__ import annotations
 
 from datetime import timedelta

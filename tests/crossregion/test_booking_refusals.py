@@ -1,6 +1,7 @@
 """Booking refusals: replayed and retried messages, forged or mismatched assignments, illegal steps,
 missing reasons, the partner's pool that cannot fill the seats; each a clear error that changes nothing."""
 
+# ruff: noqa: F811  (pytest fixtures imported from booking_world and the evaluation world)
 from __future__ import annotations
 
 import copy
