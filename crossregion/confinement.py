@@ -12,7 +12,8 @@ the server for every request:
   evaluation room is closed with 4403 before any consumer runs.
 - evaluation/consumers.py asks `socket_lot_refused` again when it admits a socket.
 
-A federated account whose session lacks the lot (e.g. signed in some other way) may use nothing.
+A federated account whose session lacks the lot (e.g. signed in some other way), or whose
+platform's agreement is no longer in force, may use nothing.
 Inside the room the evaluation rules apply unchanged: they key on PanelMember.user."""
 
 from __future__ import annotations
@@ -34,6 +35,24 @@ def is_federated(user) -> bool:
     from crossregion.models import FederatedIdentity
 
     return FederatedIdentity.objects.filter(user_id=user.pk).exists()
+
+
+def confinement(user, session) -> tuple[bool, int | None]:
+    """(is the user a federated one, the lot it may use). The lot is None — nothing may be used —
+    when the session has none or the agreement with the expert's platform is no longer in force
+    (revoked or expired: nothing cross-region works without one)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False, None
+    from crossregion.models import FederatedIdentity
+    from crossregion.selectors import valid_agreement
+
+    identity = FederatedIdentity.objects.select_related("partner").filter(user_id=user.pk).first()
+    if identity is None:
+        return False, None
+    lot_id = session_lot(session)
+    if lot_id is not None and valid_agreement(identity.partner, area="federation") is None:
+        lot_id = None
+    return True, lot_id
 
 
 def session_lot(session) -> int | None:
@@ -71,10 +90,9 @@ class FederatedConfinementMiddleware:
 
     def __call__(self, request):
         request.federated, request.federated_lot = False, None
-        user = getattr(request, "user", None)
-        if is_federated(user):
-            lot_id = session_lot(request.session)
-            request.federated = True
+        federated, lot_id = confinement(getattr(request, "user", None), getattr(request, "session", None))
+        if federated:
+            request.federated, request.federated_lot = True, lot_id
             request.federated_lot = lot_id
             path = request.path_info
             if path == "/" and lot_id is not None:
@@ -93,8 +111,8 @@ class FederatedConfinementMiddleware:
 def socket_lot_refused(scope, lot_id: int) -> bool:
     """True when the socket's user is a federated one not signed in for `lot_id` (sync; in a
     database thread)."""
-    user = scope.get("user")
-    return is_federated(user) and session_lot(scope.get("session")) != lot_id
+    federated, allowed = confinement(scope.get("user"), scope.get("session"))
+    return federated and allowed != lot_id
 
 
 class FederatedSocketConfinement:
@@ -120,6 +138,5 @@ class FederatedSocketConfinement:
     @staticmethod
     def _refused(scope) -> bool:
         # AuthMiddlewareStack has resolved scope["user"] already (a lazy wrapper around it).
-        if not is_federated(scope.get("user")):
-            return False
-        return not confinement_paths.socket_allowed(scope.get("path", ""), session_lot(scope.get("session")))
+        federated, lot_id = confinement(scope.get("user"), scope.get("session"))
+        return federated and not confinement_paths.socket_allowed(scope.get("path", ""), lot_id)

@@ -94,3 +94,12 @@ def test_home_users_are_not_confined(worlds):
     client.force_login(home_expert)
     assert client.get("/evaluation/keys/").status_code == 200
     assert client.get(f"/evaluation/lots/{first.lot.pk}/room/").status_code == 200
+
+
+def test_once_the_agreement_is_revoked_the_away_expert_may_use_nothing(worlds, agreement):
+    first, _ = worlds
+    client = confined_client(first.away_user, first.lot.pk)
+    assert client.get(f"/evaluation/lots/{first.lot.pk}/room/").status_code == 200
+    agreement.partner.agreements.update(state="revoked")
+    assert client.get(f"/evaluation/lots/{first.lot.pk}/room/").status_code == 403
+    assert client.get(f"/evaluation/lots/{first.lot.pk}/report/").status_code == 403

@@ -116,3 +116,11 @@ async def test_a_token_signed_in_expert_joins_and_checks_in_over_the_socket(worl
     assert reply["ok"] is True, reply
     other = await connect(cookie, f"/ws/evaluation/{second.lot.pk}/")
     assert await other.closed_with() == 4403
+
+
+async def test_once_the_agreement_is_revoked_the_socket_is_refused(worlds, partner):
+    first, _ = worlds
+    cookie = await cookie_for(first.away_user, first.lot.pk)
+    await database_sync_to_async(lambda: partner.agreements.update(state="revoked"))()
+    peer = await connect(cookie, f"/ws/evaluation/{first.lot.pk}/")
+    assert await peer.closed_with() == 4403
