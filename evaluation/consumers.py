@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from audit.actor import Actor
 from config.errors import DomainError
-from crossregion.confinement import socket_lot_refused
+from crossregion.confinement import confinement, socket_lot_refused
 from evaluation import commands, selectors_room
 from evaluation.models import EvaluationSession
 from opening.consumers import CLOSE_FORBIDDEN, CLOSE_NO_SESSION, MAX_REPLAY, OpeningRoomConsumer
@@ -61,7 +61,9 @@ class EvaluationRoomConsumer(OpeningRoomConsumer):
         await super()._close(code)
 
     def _admit(self, lot_id: int, user):
-        if socket_lot_refused(self.scope, lot_id):  # an away expert signed in for another lot
+        federated, allowed = confinement(self.scope.get("user"), self.scope.get("session"))
+        self.federated = federated  # an away expert signed in through federation: checked again per message
+        if federated and allowed != lot_id:  # signed in for another lot, or the agreement is no longer in force
             return CLOSE_FORBIDDEN
         session = selectors_room.session_of_lot(lot_id)
         if session is None:
@@ -71,6 +73,8 @@ class EvaluationRoomConsumer(OpeningRoomConsumer):
         return session.pk, session.room
 
     def _may_enter(self, user, session) -> bool:
+        if getattr(self, "federated", False) and socket_lot_refused(self.scope, session.lot_id):
+            return False
         admitted, code = selectors_room.may_enter(user, session)
         if code == "outside_window":
             with translation.override(self.language):

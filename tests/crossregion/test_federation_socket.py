@@ -124,3 +124,15 @@ async def test_once_the_agreement_is_revoked_the_socket_is_refused(worlds, partn
     await database_sync_to_async(lambda: partner.agreements.update(state="revoked"))()
     peer = await connect(cookie, f"/ws/evaluation/{first.lot.pk}/")
     assert await peer.closed_with() == 4403
+
+
+async def test_an_open_socket_is_closed_at_its_next_message_once_the_agreement_is_revoked(worlds, partner):
+    first, _ = worlds
+    cookie = await cookie_for(first.away_user, first.lot.pk)
+    peer = await connect(cookie, f"/ws/evaluation/{first.lot.pk}/")
+    assert (await peer.hello(0))["type"] == "snapshot"
+    await database_sync_to_async(lambda: partner.agreements.update(state="revoked"))()
+    await peer.send({"type": "command", "id": "cmd-after-revoke-1", "action": "check_in", "args": {"pledge": True}})
+    assert await peer.closed_with() == 4403
+    member = await database_sync_to_async(PanelMember.objects.get)(pk=first.members[4].pk)
+    assert member.checked_in_at is None
