@@ -14,7 +14,9 @@ from crossregion import protocol
 
 ASSIGNMENT_FORMAT = "etender-assignment/1"
 DRAWING_ALGORITHM = "etender-drawing-v1"
-TYPES = ("booking.request", "booking.approve", "booking.reject", "booking.propose", "booking.accept", "booking.cancel", "booking.replace")
+NAMES_FORMAT = "etender-assignment-names/1"
+TYPES = ("booking.request", "booking.approve", "booking.reject", "booking.propose", "booking.accept", "booking.cancel", "booking.replace",
+         "booking.names")
 MAX_SEATS = 99
 _SPECIALTY = re.compile(r"\A[A-Z][0-9A-Z]{1,7}\Z")
 _CREDIT = re.compile(r"\A[0-9A-Z]{18}\Z")
@@ -173,3 +175,35 @@ def seats_match(doc: dict, seats: list[dict]) -> bool:
     for seat in doc["seats"]:
         given[seat["specialty"]] = given.get(seat["specialty"], 0) + 1
     return wanted == given
+
+
+# The names at the result -----------------------------------------------------------------------
+
+NAMES_KEYS = frozenset({"format", "booking", "version", "drawing", "names", "issued_at"})
+
+
+def build_names(*, booking: str, version: int, drawing_id: int, commitment: str, seed: str, names: list[dict], issued_at: str) -> dict:
+    doc = {"format": NAMES_FORMAT, "booking": booking, "version": version,
+           "drawing": {"id": drawing_id, "commitment": commitment, "seed": seed}, "names": names, "issued_at": issued_at}
+    return validate_names(doc)
+
+
+def validate_names(doc) -> dict:
+    """The partner's names of the assigned experts at the result, with its drawing's revealed seed
+    (whose SHA-256 is the commitment the assignment named)."""
+    _require(isinstance(doc, dict) and set(doc) == NAMES_KEYS, "names: needs exactly " + ", ".join(sorted(NAMES_KEYS)))
+    _require(doc["format"] == NAMES_FORMAT, f"names.format: not {NAMES_FORMAT}")
+    check_uuid(doc["booking"], "names.booking")
+    _int(doc["version"], "names.version", 1, 10_000)
+    drawing = doc["drawing"]
+    _require(isinstance(drawing, dict) and set(drawing) == {"id", "commitment", "seed"}, "names.drawing: needs id, commitment, seed")
+    _int(drawing["id"], "names.drawing.id", 1, 2**63)
+    for name in ("commitment", "seed"):
+        _require(isinstance(drawing[name], str) and bool(_HEX64.match(drawing[name])), f"names.drawing.{name}: not 64 lowercase hex")
+    _require(isinstance(doc["names"], list) and 0 < len(doc["names"]) <= MAX_SEATS, "names.names: a non-empty list")
+    for n, entry in enumerate(doc["names"]):
+        _require(isinstance(entry, dict) and set(entry) == {"expert", "name"}, f"names.names[{n}]: needs expert and name")
+        _require(isinstance(entry["expert"], str) and bool(protocol._SUBJECT.match(entry["expert"])), f"names.names[{n}].expert: not a pseudonymous id")
+        _text(entry["name"], f"names.names[{n}].name", max_length=100, empty=False)
+    protocol.parse_time(doc["issued_at"], what="names.issued_at")
+    return doc

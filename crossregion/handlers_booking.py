@@ -42,3 +42,13 @@ def booking_replace(*, partner, envelope, message) -> dict:
 @on_delivered("booking.replace")
 def booking_replace_delivered(*, message, result) -> None:
     booking.replacement_delivered(message=message, result=result)
+
+
+@handler("booking.names")
+def booking_names(*, partner, envelope, message) -> dict:
+    return partner_drawing.received_names(partner=partner, body=envelope["body"])
+
+
+@on_delivered("booking.names")
+def booking_names_delivered(*, message, result) -> None:
+    booking.names_delivered(message=message, result=result)

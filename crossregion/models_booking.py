@@ -61,6 +61,9 @@ class Booking(models.Model):
     cancelled_by_us = models.BooleanField(_("由本平台取消"), null=True, blank=True)
     assignment = models.JSONField(_("专家指派（签名文件）"), default=dict, blank=True)  # {"document", "signature", "key_id"}
     assignment_version = models.PositiveIntegerField(_("指派版本"), default=0)
+    # At the result: the partner's signed names of the assigned experts and its drawing's revealed seed
+    # ({"document", "signature", "key_id"}, etender-assignment-names/1; booking.names).
+    names = models.JSONField(_("专家姓名（结果公布后，签名文件）"), default=dict, blank=True)
     history = models.JSONField(_("经过"), default=list)  # [{"at", "step", "by", "note"}]
     requested_by = models.ForeignKey("accounts.User", verbose_name=_("申请人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)

@@ -95,6 +95,7 @@ def booking_detail(request, pk: int):
         "booking": booking, "may_manage": may_manage, "states": BookingState, "roles": BookingRole,
         "history": [{**h, "label": services.STEP_LABELS.get(h["step"], h["step"])} for h in booking.history],
         "assignment": (booking.assignment or {}).get("document"), "reason_form": forms.ReasonForm(),
+        "names": services.names_of(booking),
     }
     if booking.role == BookingRole.PARTNER:
         context["record"] = _drawing_record(booking, names=may_manage)
@@ -113,7 +114,7 @@ def booking_action(request, pk: int, action: str):
     done = {
         "approve": _("已同意并完成抽取，签名的专家指派已发给对方。"), "reject": _("已拒绝，并通知对方。"),
         "propose": _("调整建议已发给对方。"), "accept": _("已接受调整，等待对方确认抽取。"), "cancel": _("预约已取消，并通知对方。"),
-        "seat": _("异地专家已入座。"), "decline": _("已请对方补抽。"),
+        "seat": _("异地专家已入座。"), "decline": _("已请对方补抽。"), "names": _("已请对方公布专家姓名。"),
     }
     if action not in done:
         return redirect("crossregion_booking:detail", pk=booking.pk)
@@ -124,6 +125,8 @@ def booking_action(request, pk: int, action: str):
         ok = perform(request, services.booking_accept, booking=booking)[0]
     elif action == "seat":
         ok = perform(request, services.assignment_seat, booking=booking)[0]
+    elif action == "names":
+        ok = perform(request, services.names_request, booking=booking)[0]
     elif action in ("reject", "cancel", "decline"):
         form = forms.ReasonForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""

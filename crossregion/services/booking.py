@@ -39,6 +39,7 @@ STEP_LABELS = {
     "request": gettext_lazy("申请席位"), "approve": gettext_lazy("同意并抽取"), "reject": gettext_lazy("拒绝"),
     "propose": gettext_lazy("建议调整"), "accept": gettext_lazy("接受调整"), "cancel": gettext_lazy("取消"),
     "assignment": gettext_lazy("收到专家指派"), "seat": gettext_lazy("异地专家入座"), "replace": gettext_lazy("补抽异地专家"),
+    "names": gettext_lazy("专家姓名（结果公布）"),
 }
 
 
@@ -374,6 +375,63 @@ def replacement_delivered(*, message, result) -> None:
     booking.save(update_fields=["assignment", "assignment_version", "history", "updated_at"])
     record_event(by=by, action="crossregion.booking_assignment", obj=booking, tender_id=_tender_id(booking), payload=_payload(
         booking, version=doc["version"], assignment_sha256=protocol.body_hash(doc), replaced=declined, replacement=added[0]))
+
+
+# Host: the names at the result --------------------------------------------------------------
+
+@transaction.atomic
+def names_request(*, by: Actor, booking: Booking) -> Booking:
+    """Once the lot's drawing result is published here (R46), ask the partner for the away experts'
+    names and its drawing's seed (booking.names); they come back signed (`names_delivered`)."""
+    from evaluation.models import Drawing, DrawingState
+
+    booking = _lock(booking)
+    require(by.user, "crossregion.manage", booking.partner)
+    _expect(booking, BookingRole.HOST, [BookingState.APPROVED], _("请求专家姓名"))
+    if not Drawing.objects.filter(lot=booking.lot, state=DrawingState.PUBLISHED).exists():
+        raise DomainError(_("本标段的抽取结果尚未公布，不能请求异地专家姓名。"), code="result_not_published")
+    version = booking.assignment_version
+    record_event(by=by, action="crossregion.booking_names_request", obj=booking, tender_id=_tender_id(booking),
+                 payload=_payload(booking, version=version))
+    outbox.send(partner=booking.partner, type="booking.names", idempotency_key=_key(booking, f"names:{version}"),
+                body={"booking": str(booking.uuid), "version": version})
+    return booking
+
+
+def names_delivered(*, message, result) -> None:
+    """Host, in the outbox's transaction: the partner's signed names verified (signature, booking,
+    version, the seed against the assignment's commitment, exactly the assigned experts) and kept."""
+    import hashlib
+
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("partner", "lot__tender").get(
+        partner=message.partner, uuid=message.body["booking"], role=BookingRole.HOST)
+    by = partner_actor(booking.partner)
+    signed = (result or {}).get("names")
+    try:
+        doc = bp.validate_names(verify_partner_document(signed, booking.partner))
+    except protocol.ProtocolError as exc:
+        _note(booking, "names", by, exc.detail)
+        booking.save(update_fields=["history", "updated_at"])
+        return
+    assignment = booking.assignment["document"]
+    ok = (doc["booking"] == str(booking.uuid) and doc["version"] == booking.assignment_version
+          and doc["drawing"]["id"] == assignment["drawing"]["id"] and doc["drawing"]["commitment"] == assignment["drawing"]["commitment"]
+          and hashlib.sha256(bytes.fromhex(doc["drawing"]["seed"])).hexdigest() == assignment["drawing"]["commitment"]
+          and sorted(n["expert"] for n in doc["names"]) == sorted(s["expert"] for s in assignment["seats"]))
+    if not ok:
+        _note(booking, "names", by, "names document does not match the assignment")
+        booking.save(update_fields=["history", "updated_at"])
+        return
+    booking.names = signed
+    _note(booking, "names", by)
+    booking.save(update_fields=["names", "history", "updated_at"])
+    record_event(by=by, action="crossregion.booking_names", obj=booking, tender_id=_tender_id(booking), payload=_payload(
+        booking, version=doc["version"], seed=doc["drawing"]["seed"], names_sha256=protocol.body_hash(doc)))
+
+
+def names_of(booking: Booking) -> dict[str, str]:
+    """{pseudonymous id: name} once the partner sent the names, else {}."""
+    return {entry["expert"]: entry["name"] for entry in ((booking.names or {}).get("document") or {}).get("names", [])}
 
 
 # Received from the other platform (crossregion/handlers_booking.py) ---------------------------

@@ -230,5 +230,31 @@ def received_replace(*, partner: Partner, body: dict) -> dict:
 
 
 
+def received_names(*, partner: Partner, body: dict) -> dict:
+    """The host published its result: we reveal our drawing's seed (audited, so anyone can re-run it)
+    and answer with the assigned experts' names, signed (etender-assignment-names/1)."""
+    booking = _received(partner, body, BookingRole.PARTNER)
+    _expect(booking, BookingRole.PARTNER, [BookingState.APPROVED], _("公布专家姓名"))
+    if body.get("version") != booking.assignment_version:
+        raise DomainError(_("专家指派的版本不一致。"), code="revision")
+    drawing = PartnerDrawing.objects.select_for_update().get(booking=booking)
+    by = partner_actor(partner)
+    if not drawing.seed_revealed:
+        drawing.seed_revealed = True
+        drawing.save(update_fields=["seed_revealed"])
+        record_event(by=by, action="crossregion.partner_drawing_publish", obj=drawing, payload={
+            "booking": str(booking.uuid), "seed": drawing.seed_hex, "commitment": drawing.seed_commitment, "rounds": drawing.rounds})
+    seats = current_seats(drawing)
+    experts = {str(e.public_id): e for e in Expert.objects.filter(public_id__in=[s["expert"] for s in seats])}
+    doc = bp.build_names(booking=str(booking.uuid), version=booking.assignment_version, drawing_id=drawing.pk,
+                         commitment=drawing.seed_commitment, seed=drawing.seed_hex,
+                         names=[{"expert": s["expert"], "name": experts[s["expert"]].name} for s in seats],
+                         issued_at=protocol.format_time(timezone.now()))
+    booking.names = sign_document(doc)
+    _note(booking, "names", by)
+    booking.save(update_fields=["names", "history", "updated_at"])
+    return {**_answer(booking), "names": booking.names}
+
+
 def drawing_of(booking: Booking) -> PartnerDrawing | None:
     return PartnerDrawing.objects.filter(booking=booking).first()

@@ -259,3 +259,34 @@ def test_partner_drawing_verify_matches_and_detects_a_changed_round(cities):
         with pytest.raises(SystemExit):
             call_command("partner_drawing_verify", drawing.pk, stdout=out, stderr=io.StringIO())
         assert "FAIL" in out.getvalue()
+
+
+def test_names_only_after_the_result_with_the_partner_seed_revealed(cities):
+    from config.errors import DomainError
+    from evaluation.models import Drawing
+
+    experts = cities.partner_pool(3)
+    cities.world.pool(3)
+    booking = ask(cities)
+    home_drawing(cities, booking)
+    cities.pump()
+    with cities.city(ZS):
+        partner.booking_approve(by=cities.staff(), booking=at_partner(booking))
+    cities.pump()
+    with pytest.raises(DomainError) as error:
+        host.names_request(by=cities.staff(), booking=booking)
+    assert error.value.code == "result_not_published"
+    evaluation_drawing.publish_result(by=cities.staff(), drawing=Drawing.objects.get(lot=cities.world.lot))
+    host.names_request(by=cities.staff(), booking=booking)
+    answers = cities.pump()
+    assert [(t, s) for t, _to, s, _a in answers] == [("booking.names", 200)]
+    booking.refresh_from_db()
+    drawing = PartnerDrawing.objects.get(booking__uuid=booking.uuid)
+    assert drawing.seed_revealed
+    published = AuditEvent.objects.get(action="crossregion.partner_drawing_publish", object_id=str(drawing.pk))
+    assert payload(published)["seed"] == drawing.seed_hex
+    names = host.names_of(booking)
+    by_id = {str(e.public_id): e.name for e in experts}
+    assert names == {s["expert"]: by_id[s["expert"]] for s in booking.assignment["document"]["seats"]}
+    assert booking.names["document"]["drawing"]["seed"] == drawing.seed_hex
+    assert AuditEvent.objects.filter(action="crossregion.booking_names").exists()

@@ -203,3 +203,40 @@ def test_the_partner_does_not_draw_without_an_agreement_covering_drawing(cities)
             partner.booking_approve(by=cities.staff(), booking=at_partner(booking))
         assert error.value.code == "no_agreement"
     assert not PartnerDrawing.objects.exists()
+
+
+@pytest.mark.parametrize("forgery", ["other_key", "wrong_seed", "other_experts"])
+def test_forged_names_are_not_kept(cities, forgery):
+    from crossregion import booking_protocol as bp
+    from crossregion.models import OutboundMessage
+    from evaluation.models import Drawing
+    from evaluation.services import drawing as evaluation_drawing
+
+    from .test_booking_flow import home_drawing
+
+    cities.partner_pool(3)
+    cities.world.pool(3)
+    booking = ask(cities)
+    home_drawing(cities, booking)
+    cities.pump()
+    with cities.city(ZS):
+        partner.booking_approve(by=cities.staff(), booking=at_partner(booking))
+    cities.pump()
+    booking.refresh_from_db()
+    evaluation_drawing.publish_result(by=cities.staff(), drawing=Drawing.objects.get(lot=cities.world.lot))
+    host.names_request(by=cities.staff(), booking=booking)
+    message = OutboundMessage.objects.get(type="booking.names")
+    drawing = PartnerDrawing.objects.get(booking__uuid=booking.uuid)
+    seats = booking.assignment["document"]["seats"]
+    names = [{"expert": s["expert"], "name": "某专家"} for s in seats]
+    seed = drawing.seed_hex if forgery != "wrong_seed" else "0" * 64
+    if forgery == "other_experts":
+        names = [{"expert": "someone-else", "name": "某专家"}, *names[1:]]
+    doc = bp.build_names(booking=str(booking.uuid), version=1, drawing_id=drawing.pk, commitment=drawing.seed_commitment, seed=seed,
+                         names=names, issued_at=protocol.format_time(timezone.now()))
+    with cities.city(ZS):
+        signed = protocol.sign_document(doc, keys()[0]) if forgery == "other_key" else sign_document(doc)
+    host.names_delivered(message=message, result={"names": signed})
+    booking.refresh_from_db()
+    assert booking.names == {} and host.names_of(booking) == {}
+    assert booking.history[-1]["step"] == "names" and booking.history[-1]["note"]
