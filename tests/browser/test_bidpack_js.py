@@ -231,6 +231,9 @@ def test_nothing_chosen_a_name_too_long_and_too_many_documents_are_refused(page)
 def test_a_document_changed_after_it_was_chosen_is_refused_not_packed_stale(page, tmp_path):
     paths = write(tmp_path / "docs", {"a.pdf": b"first version"})
     page.set_input_files("#files", paths)
+    # The browser takes the file's snapshot (size, time) when it is chosen; under load that can lag
+    # behind set_input_files, so wait until the page sees the first version before changing it.
+    page.wait_for_function("document.querySelector('#files').files[0]?.size === 13")
     paths[0].write_bytes(b"second, longer version")
     assert js_pack(page, "#files", SUMMARY)["code"] == "file_changed"
 
