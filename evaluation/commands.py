@@ -17,29 +17,14 @@ from config.errors import DomainError
 from evaluation.models import EvaluationSession
 from evaluation.services import room
 from evaluation.services import room_stages as stages
-from opening.rooms import run_command
+from opening.rooms import CommandRegistry
 
 Handler = Callable[[Actor, EvaluationSession, dict], dict]
-REGISTRY: dict[str, Handler] = {}
 SOMEONE_ELSE = ("seat", "member", "expert", "user", "voter")
-
-
-def command(action: str):
-    def register(handler: Handler) -> Handler:
-        REGISTRY[action] = handler
-        return handler
-
-    return register
-
-
-def dispatch(*, by: Actor, session: EvaluationSession, action: str, command_id: str, args: dict) -> dict:
-    handler = REGISTRY.get(action)
-    if handler is None:
-        raise DomainError(_("未知的命令：%(action)s") % {"action": str(action)[:64]}, code="unknown_command")
-    if not isinstance(args, dict):
-        raise DomainError(_("命令参数应为 JSON 对象。"), code="bad_arguments")
-    return run_command(room=session.room, user=by.user, command_id=command_id, action=action,
-                       perform=lambda: handler(by, session, args))
+_commands = CommandRegistry()
+REGISTRY: dict[str, Handler] = _commands.handlers
+command = _commands.command  # @command("name") registers a handler in REGISTRY
+dispatch = _commands.dispatch  # dispatch(*, by, session, action, command_id, args) -> the result
 
 
 def text_arg(args: dict, name: str, *, limit: int = 2000) -> str:

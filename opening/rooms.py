@@ -23,6 +23,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 from opening.models import CommandReceipt, RoomEvent
@@ -102,3 +103,28 @@ def to_json(value) -> str:
     import json
 
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+class CommandRegistry:
+    """A room's commands by action name (the opening room's in opening/commands.py, the evaluation
+    room's in evaluation/commands.py). Handlers take (by, session, args) and return the result's
+    data; `dispatch` runs one once per client-chosen command id (`run_command`)."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Callable] = {}
+
+    def command(self, action: str):
+        def register(handler):
+            self.handlers[action] = handler
+            return handler
+
+        return register
+
+    def dispatch(self, *, by, session, action: str, command_id: str, args: dict) -> dict:
+        handler = self.handlers.get(action)
+        if handler is None:
+            raise DomainError(_("未知的命令：%(action)s") % {"action": str(action)[:64]}, code="unknown_command")
+        if not isinstance(args, dict):
+            raise DomainError(_("命令参数应为 JSON 对象。"), code="bad_arguments")
+        return run_command(room=session.room, user=by.user, command_id=command_id, action=action,
+                           perform=lambda: handler(by, session, args))
