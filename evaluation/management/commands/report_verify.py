@@ -8,9 +8,8 @@ belongs to that member. Exit status 0 when everything holds, 1 otherwise."""
 
 import hashlib
 
-from django.core.management.base import BaseCommand
-
 from audit.models import AuditEvent
+from audit.verify_command import LotVerifyCommand
 from bidding import keyfile
 from evaluation import report_signing
 from evaluation.models import EvaluationSession, ReportState
@@ -18,48 +17,36 @@ from evaluation.report_statement import statement_hash
 from evaluation.selectors_report import current_report, serving_members
 
 
-class Command(BaseCommand):
+class Command(LotVerifyCommand):
     help = "Verify a lot's evaluation report: its hash, its audit anchors, its PDF and every member's signature."
-
-    def add_arguments(self, parser):
-        parser.add_argument("lot_id", type=int)
 
     def handle(self, *args, lot_id, **options):
         session = EvaluationSession.objects.filter(lot_id=lot_id).first()
         report = current_report(session) if session else None
         if report is None:
-            self.stderr.write(f"FAIL lot {lot_id} has no evaluation report")
-            raise SystemExit(1)
-        failures = 0
-
-        def check(ok: bool, text: str) -> None:
-            nonlocal failures
-            failures += not ok
-            self.stdout.write(("OK   " if ok else "FAIL ") + text)
-
+            self.refuse(f"lot {lot_id} has no evaluation report")
         self.stdout.write(f"evaluation report of lot {lot_id}, version {report.version} ({report.state})")
         digest = statement_hash(report.statement)
-        check(digest == report.statement_sha256, f"report hash {digest} (SHA-256 of the canonical statement; stored {report.statement_sha256})")
+        self.check(digest == report.statement_sha256, f"report hash {digest} (SHA-256 of the canonical statement; stored {report.statement_sha256})")
 
         def audited(action: str, field: str, value: str):
             event = AuditEvent.objects.filter(action=action, object_id=str(report.pk), object_type__endswith="evaluationreport").first()
             return event, event is not None and f'"{field}":"{value}"' in event.body
 
         drafted, ok = audited("evaluation.report_draft", "sha256", report.statement_sha256)
-        check(ok, f"audit event #{drafted.seq if drafted else '?'} recorded the drafting with this hash")
+        self.check(ok, f"audit event #{drafted.seq if drafted else '?'} recorded the drafting with this hash")
         head = report.statement.get("audit_head", {})
-        anchored = AuditEvent.objects.filter(seq=head.get("seq"), hash=head.get("hash")).exists()
-        check(anchored and head.get("seq") == report.audit_head_seq and head.get("hash") == report.audit_head_hash,
+        self.check(self.on_chain(head) and head.get("seq") == report.audit_head_seq and head.get("hash") == report.audit_head_hash,
               f"audit head #{head.get('seq')} {head.get('hash')} is on the chain")
         if report.pdf:
             with report.pdf.open("rb") as f:
                 actual = hashlib.sha256(f.read()).hexdigest()
-            check(actual == report.pdf_sha256, f"PDF SHA-256 {actual}")
+            self.check(actual == report.pdf_sha256, f"PDF SHA-256 {actual}")
         else:
-            check(False, "the PDF is missing")
+            self.check(False, "the PDF is missing")
         if report.state == ReportState.FINAL:
             final, ok = audited("evaluation.report_final", "pdf_sha256", report.pdf_sha256)
-            check(ok, f"audit event #{final.seq if final else '?'} recorded the final PDF's hash")
+            self.check(ok, f"audit event #{final.seq if final else '?'} recorded the final PDF's hash")
         signatures = {s.member_id: s for s in report.signatures.select_related("key", "member")}
         dissents = {d.member_id: d for d in report.dissents.all()}
         for member in serving_members(session):
@@ -69,16 +56,13 @@ class Command(BaseCommand):
                 key = signature.key
                 good = (key.user_id == member.user_id
                         and report_signing.verify(keyfile.public_key_from_jwk(key.public_jwk), digest, signature.signature))
-                check(good, f"{label}: signature by key {key.fingerprint}")
+                self.check(good, f"{label}: signature by key {key.fingerprint}")
             elif dissent is not None:
-                self.stdout.write(f"--   {label}: dissent in writing: {dissent.text}")
+                self.note(f"{label}: dissent in writing: {dissent.text}")
             elif report.state == ReportState.FINAL:
-                check(False, f"{label}: neither signed nor dissented, yet the report is final")
+                self.check(False, f"{label}: neither signed nor dissented, yet the report is final")
             else:
-                self.stdout.write(f"--   {label}: not answered yet")
+                self.note(f"{label}: not answered yet")
         for answer in [*signatures.values(), *dissents.values()]:
-            check(False, f"seat {answer.member.seat} answered but does not serve on the panel")
-        if failures:
-            self.stderr.write(f"FAIL the evaluation report of lot {lot_id} does not verify ({failures} problem(s))")
-            raise SystemExit(1)
-        self.stdout.write(f"VERIFIED the evaluation report of lot {lot_id}, version {report.version}, hash {digest}")
+            self.check(False, f"seat {answer.member.seat} answered but does not serve on the panel")
+        self.conclude(f"the evaluation report of lot {lot_id}", f", version {report.version}, hash {digest}")
