@@ -17,7 +17,8 @@ class LotVerifyCommand(BaseCommand):
         self.failures = 0
         return super().execute(*args, **options)
 
-    def check(self, ok: bool, text: str) -> None:
+    def assess(self, ok: bool, text: str) -> None:
+        """One check's line (not `check`: BaseCommand.check runs the system checks)."""
         self.failures += not ok
         self.stdout.write(("OK   " if ok else "FAIL ") + text)
 

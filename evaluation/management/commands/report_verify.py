@@ -27,26 +27,26 @@ class Command(LotVerifyCommand):
             self.refuse(f"lot {lot_id} has no evaluation report")
         self.stdout.write(f"evaluation report of lot {lot_id}, version {report.version} ({report.state})")
         digest = statement_hash(report.statement)
-        self.check(digest == report.statement_sha256, f"report hash {digest} (SHA-256 of the canonical statement; stored {report.statement_sha256})")
+        self.assess(digest == report.statement_sha256, f"report hash {digest} (SHA-256 of the canonical statement; stored {report.statement_sha256})")
 
         def audited(action: str, field: str, value: str):
             event = AuditEvent.objects.filter(action=action, object_id=str(report.pk), object_type__endswith="evaluationreport").first()
             return event, event is not None and f'"{field}":"{value}"' in event.body
 
         drafted, ok = audited("evaluation.report_draft", "sha256", report.statement_sha256)
-        self.check(ok, f"audit event #{drafted.seq if drafted else '?'} recorded the drafting with this hash")
+        self.assess(ok, f"audit event #{drafted.seq if drafted else '?'} recorded the drafting with this hash")
         head = report.statement.get("audit_head", {})
-        self.check(self.on_chain(head) and head.get("seq") == report.audit_head_seq and head.get("hash") == report.audit_head_hash,
+        self.assess(self.on_chain(head) and head.get("seq") == report.audit_head_seq and head.get("hash") == report.audit_head_hash,
               f"audit head #{head.get('seq')} {head.get('hash')} is on the chain")
         if report.pdf:
             with report.pdf.open("rb") as f:
                 actual = hashlib.sha256(f.read()).hexdigest()
-            self.check(actual == report.pdf_sha256, f"PDF SHA-256 {actual}")
+            self.assess(actual == report.pdf_sha256, f"PDF SHA-256 {actual}")
         else:
-            self.check(False, "the PDF is missing")
+            self.assess(False, "the PDF is missing")
         if report.state == ReportState.FINAL:
             final, ok = audited("evaluation.report_final", "pdf_sha256", report.pdf_sha256)
-            self.check(ok, f"audit event #{final.seq if final else '?'} recorded the final PDF's hash")
+            self.assess(ok, f"audit event #{final.seq if final else '?'} recorded the final PDF's hash")
         signatures = {s.member_id: s for s in report.signatures.select_related("key", "member")}
         dissents = {d.member_id: d for d in report.dissents.all()}
         for member in serving_members(session):
@@ -56,13 +56,13 @@ class Command(LotVerifyCommand):
                 key = signature.key
                 good = (key.user_id == member.user_id
                         and report_signing.verify(keyfile.public_key_from_jwk(key.public_jwk), digest, signature.signature))
-                self.check(good, f"{label}: signature by key {key.fingerprint}")
+                self.assess(good, f"{label}: signature by key {key.fingerprint}")
             elif dissent is not None:
                 self.note(f"{label}: dissent in writing: {dissent.text}")
             elif report.state == ReportState.FINAL:
-                self.check(False, f"{label}: neither signed nor dissented, yet the report is final")
+                self.assess(False, f"{label}: neither signed nor dissented, yet the report is final")
             else:
                 self.note(f"{label}: not answered yet")
         for answer in [*signatures.values(), *dissents.values()]:
-            self.check(False, f"seat {answer.member.seat} answered but does not serve on the panel")
+            self.assess(False, f"seat {answer.member.seat} answered but does not serve on the panel")
         self.conclude(f"the evaluation report of lot {lot_id}", f", version {report.version}, hash {digest}")

@@ -29,20 +29,20 @@ class Command(LotVerifyCommand):
         self.stdout.write(f"opening record of lot {lot_id}, version {record.version} ({state})")
         statement = record.statement
         digest = record_signing.statement_hash(statement)
-        self.check(digest == record.statement_sha256 and record_signing.statement_text(statement) == record.statement_json,
+        self.assess(digest == record.statement_sha256 and record_signing.statement_text(statement) == record.statement_json,
               f"record hash {digest} (SHA-256 of the canonical statement)")
         drafted = AuditEvent.objects.filter(action="opening.record_draft", object_type="opening.openingrecord",
                                             object_id=str(record.pk)).first()
-        self.check(drafted is not None and f'"sha256":"{record.statement_sha256}"' in drafted.body,
+        self.assess(drafted is not None and f'"sha256":"{record.statement_sha256}"' in drafted.body,
               f"audit event #{drafted.seq if drafted else '?'} recorded the drafting with this hash")
         head = statement.get("audit_head", {})
-        self.check(self.on_chain(head) and head.get("seq") == record.audit_seq, f"audit head #{head.get('seq')} {head.get('hash')} is on the chain")
+        self.assess(self.on_chain(head) and head.get("seq") == record.audit_seq, f"audit head #{head.get('seq')} {head.get('hash')} is on the chain")
         for label, name, expected in (("draft PDF", record.pdf_name, record.pdf_sha256),
                                       ("published PDF", record.published_pdf_name, record.published_pdf_sha256)):
             if name:
                 with storages["bids"].open(name, "rb") as f:
                     actual = hashlib.sha256(f.read()).hexdigest()
-                self.check(actual == expected, f"{label} SHA-256 {actual}")
+                self.assess(actual == expected, f"{label} SHA-256 {actual}")
         confirmations = {c.organisation_id: c for c in record.confirmations.select_related("key", "organisation")}
         for checkin in expected_responders(session):
             bidder = checkin.organisation.name
@@ -57,7 +57,7 @@ class Command(LotVerifyCommand):
                         and key.organisation_id == confirmation.organisation_id and key.purpose == "signing"
                         and record_signing.verify(keyfile.public_key_from_jwk(key.public_jwk), digest,
                                                   bytes.fromhex(confirmation.signature)))
-                self.check(good, f"{bidder}: signature by key {confirmation.key_fingerprint}")
+                self.assess(good, f"{bidder}: signature by key {confirmation.key_fingerprint}")
         for confirmation in confirmations.values():
-            self.check(False, f"{confirmation.organisation.name} answered but did not check in")
+            self.assess(False, f"{confirmation.organisation.name} answered but did not check in")
         self.conclude(f"the opening record of lot {lot_id}", f", version {record.version}, hash {digest}")
