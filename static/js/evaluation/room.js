@@ -5,6 +5,7 @@
 // Every text comes from the page's configuration (evaluation/views_room.py, in the user's language).
 
 import { RoomConnection } from "../opening/connection.js";
+import { el, fmt } from "../opening/dom.js";
 
 const config = JSON.parse(document.getElementById("evaluation-config").textContent);
 const M = config.messages;
@@ -21,25 +22,6 @@ let refreshTimer = null;
 const built = {}; // table id -> the key it was last built for (rebuilt only when that changes)
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function fmt(template, values = {}) {
-  return String(template || "").replace(/%\((\w+)\)s/g, (_, name) => (values[name] ?? "") + "");
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "className") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function say(id, text, kind = "") {
   const node = $(id);

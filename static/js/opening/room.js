@@ -4,6 +4,7 @@
 // Every text comes from the page's configuration (opening/views.py, in the user's language).
 
 import { RoomConnection } from "./connection.js";
+import { el, fmt } from "./dom.js";
 import { RecipientMismatch, dataKeyHex, unlockKeyFile } from "./keys.js";
 import { signRecordHash } from "./record_sign.js";
 import { applyEvent, fromSnapshot } from "./state.js";
@@ -26,25 +27,6 @@ let keys = null; // the unlocked key file, kept in this page only
 let keysSource = null;
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function fmt(template, values = {}) {
-  return String(template || "").replace(/%\((\w+)\)s/g, (_, name) => (values[name] ?? "") + "");
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "className") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 const when = (iso) => (iso ? timeFormat.format(new Date(iso)) : "—");
 const clock = (iso) => (iso ? clockFormat.format(new Date(iso)) : "");
