@@ -5,29 +5,16 @@
 // JWK {kty, crv, x, y} is sent.
 
 import { createKeyFile, openKeyFile, readPublicPart, checkNewPassphrase } from "../sealbid/keyfile.js";
+import { csrfToken, fmt } from "./page.js";
 
 const config = JSON.parse(document.getElementById("expert-keys-config").textContent);
 const M = config.messages;
 const $ = (id) => document.getElementById(id);
 const state = { pending: null, created: null, downloaded: false, busy: false };
 
-function fmt(template, values = {}) {
-  return template.replace(/%\((\w+)\)s/g, (_, name) => (name in values ? String(values[name]) : ""));
-}
-
 function say(id, text, kind = "") {
   $(id).textContent = text;
   $(id).className = kind ? `message ${kind}` : "";
-}
-
-function csrfToken() {
-  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-  if (field && field.value) return field.value;
-  for (const cookie of document.cookie.split(";")) {
-    const [name, ...value] = cookie.trim().split("=");
-    if (name === "csrftoken") return decodeURIComponent(value.join("="));
-  }
-  return "";
 }
 
 function setPending(part) {

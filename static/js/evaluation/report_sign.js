@@ -11,6 +11,7 @@
 
 import { openKeyFile, KeyFileError } from "../sealbid/keyfile.js";
 import { signRecordHash } from "../opening/record_sign.js";
+import { csrfToken, fmt } from "./page.js";
 
 function hexToBase64(hex) {
   let binary = "";
@@ -21,20 +22,6 @@ function hexToBase64(hex) {
 /** The base64 signature (raw r ‖ s) of the report hash by the key file's signing key. */
 export async function signReportHash(keys, hashHex) {
   return hexToBase64(await signRecordHash(keys, hashHex));
-}
-
-function fmt(template, values = {}) {
-  return template.replace(/%\((\w+)\)s/g, (_, name) => (name in values ? String(values[name]) : ""));
-}
-
-function csrfToken() {
-  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-  if (field && field.value) return field.value;
-  for (const cookie of document.cookie.split(";")) {
-    const [name, ...value] = cookie.trim().split("=");
-    if (name === "csrftoken") return decodeURIComponent(value.join("="));
-  }
-  return "";
 }
 
 async function signClicked(config, event) {
